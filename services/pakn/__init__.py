@@ -1,0 +1,1 @@
+"""PAKN Gateway core: schema, ids, bus, store, settings, metrics, Vietnamese text, calendar."""

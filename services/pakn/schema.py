@@ -1,0 +1,311 @@
+"""The one case schema every channel and the router share (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+#: Bumped whenever a message on the bus changes shape. The router accepts
+#: SCHEMA_VERSION and SCHEMA_VERSION - 1 (DESIGN.md §6).
+SCHEMA_VERSION = 1
+ACCEPTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1} - {0})
+
+
+def _nfc(value: str) -> str:
+    # Phones and some browsers send decomposed Vietnamese (e + U+0302 + U+0301);
+    # everything stored or compared is NFC so "ế" is one code point everywhere.
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("datetime must carry a time zone")
+    return value.astimezone(UTC)
+
+
+Text = Annotated[str, AfterValidator(_nfc)]
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    APP = "app"
+    CHATBOT = "chatbot"
+    HOTLINE = "hotline"
+    EMAIL = "email"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    NEEDS_INFO = "needs_info"
+    TRIAGE = "triage"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    PUBLISHED = "published"
+    REDIRECTED = "redirected"
+    DUPLICATE = "duplicate"
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class EventKind(StrEnum):
+    RECEIVED = "received"
+    NEEDS_INFO = "needs_info"
+    TRIAGE = "triage"
+    ASSIGNED = "assigned"
+    REASSIGNED = "reassigned"
+    REDIRECTED = "redirected"
+    DUPLICATE = "duplicate"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    PUBLISHED = "published"
+
+
+FIELDS: tuple[str, ...] = (
+    "cap-thoat-nuoc",
+    "chieu-sang",
+    "cay-xanh",
+    "vien-thong",
+    "giao-thong",
+    "trat-tu-do-thi",
+    "moi-truong",
+    "dien",
+    "dat-dai",
+    "xay-dung",
+    "y-te",
+    "giao-duc",
+    "an-ninh-trat-tu",
+    "thu-tuc-hanh-chinh",
+    "lao-dong-xa-hoi",
+    "kinh-te",
+    "du-lich",
+    "nong-nghiep",
+    "van-hoa-thong-tin",
+    "khac",
+)
+#: Fields whose *incident* categories are urban infrastructure (1 working day).
+URBAN_INFRASTRUCTURE_FIELDS = frozenset({"cap-thoat-nuoc", "chieu-sang", "cay-xanh", "vien-thong"})
+
+
+class Submitter(_Model):
+    name: Text | None = Field(default=None, max_length=200)
+    phone: Text | None = Field(default=None, max_length=32)
+    email: Text | None = Field(default=None, max_length=254)
+    address: Text | None = Field(default=None, max_length=500)
+    organization: Text | None = Field(default=None, max_length=300)
+
+
+class Consent(_Model):
+    version: str = Field(min_length=1, max_length=32)
+    at: UtcDatetime
+
+
+class Location(_Model):
+    address: Text | None = Field(default=None, max_length=500)
+    commune: Text | None = Field(default=None, max_length=120)
+    commune_code: str | None = Field(default=None, max_length=16)
+    legacy_area: Text | None = Field(default=None, max_length=120)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Attachment(_Model):
+    filename: Text = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    ref: str = Field(min_length=1, max_length=64)  # GridFS file id
+    # Where the photo was taken (EXIF GPS): for routing only, never shown publicly.
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Problem(_Model):
+    """Something a channel could not ask back for at once (e.g. an e-mail without a place)."""
+
+    field: str = Field(max_length=64)
+    code: str = Field(max_length=64)
+
+
+class Submission(_Model):
+    """What an intake channel publishes on ``pakn.intake``."""
+
+    submission_id: str = Field(pattern=r"^[a-z]+:[0-9a-f]{32}$")
+    tracking_code: str = Field(pattern=r"^[0-9]{10}$")
+    channel: Channel
+    channel_ref: str = Field(min_length=1, max_length=512)
+    received_at: UtcDatetime
+    submitter: Submitter = Field(default_factory=Submitter)
+    notify_via: str | None = Field(default=None, max_length=254)
+    consent: Consent | None = None
+    title: Text | None = Field(default=None, max_length=300)
+    content: Text = Field(max_length=20_000)
+    occurred_at: UtcDatetime | None = None
+    location: Location = Field(default_factory=Location)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    confidential: bool = False
+    in_reply_to: str | None = Field(default=None, pattern=r"^[0-9]{10}$")
+    problems: list[Problem] = Field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    @field_validator("tracking_code", "in_reply_to")
+    @classmethod
+    def _check_digit(cls, value: str | None) -> str | None:
+        from pakn.ids import is_valid_tracking_code
+
+        if value is not None and not is_valid_tracking_code(value):
+            raise ValueError("tracking code check digit is wrong")
+        return value
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value not in ACCEPTED_SCHEMA_VERSIONS:
+            raise ValueError(f"unsupported schema_version {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _id_matches_channel(self) -> Submission:
+        if not self.submission_id.startswith(f"{self.channel.value}:") and not (
+            self.channel is Channel.APP and self.submission_id.startswith("web:")
+        ):
+            raise ValueError("submission_id does not belong to this channel")
+        return self
+
+
+class Candidate(_Model):
+    field: str
+    agency: str | None = None
+    category: str | None = None
+    score: float
+
+
+class Routing(_Model):
+    method: Literal["rule", "operator"] = "rule"
+    rules_version: str | None = None
+    confidence: float = Field(default=0.0, ge=0, le=1)
+    matched: list[str] = Field(default_factory=list)
+    candidates: list[Candidate] = Field(default_factory=list)
+
+
+class Pause(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: UtcDatetime = Field(alias="from")
+    to: UtcDatetime | None = None
+
+
+class Sla(_Model):
+    working_days: float | None = None
+    category: str | None = None
+    paused: list[Pause] = Field(default_factory=list)
+
+
+class Escalation(_Model):
+    to: str
+    reason: Text
+    at: UtcDatetime
+
+
+class Redirect(_Model):
+    to: str
+    reason: Text
+
+
+class Followup(_Model):
+    submission_id: str
+    at: UtcDatetime
+    content: Text
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class Result(_Model):
+    text: Text
+    published_at: UtcDatetime | None = None
+    by: str | None = None
+
+
+class HistoryEntry(_Model):
+    at: UtcDatetime
+    actor: str
+    action: str
+    note: Text | None = None
+
+
+class Case(Submission):
+    """What the router stores in ``cases`` (one per ``submission_id``)."""
+
+    status: Status = Status.RECEIVED
+    field: str | None = None
+    category: str | None = None
+    priority: Priority = Priority.NORMAL
+    lead_agency: str | None = None
+    co_agencies: list[str] = Field(default_factory=list)
+    routing: Routing = Field(default_factory=Routing)
+    due_at: UtcDatetime | None = None
+    sla: Sla = Field(default_factory=Sla)
+    overdue: bool = False
+    escalation: Escalation | None = None
+    redirect: Redirect | None = None
+    duplicate_of: str | None = None
+    followups: list[Followup] = Field(default_factory=list)
+    public_content: Text | None = None
+    result: Result | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    search_terms: list[str] = Field(default_factory=list)
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str | None) -> str | None:
+        if value is not None and value not in FIELDS:
+            raise ValueError(f"unknown field {value!r}")
+        return value
+
+
+class CaseEvent(_Model):
+    """A status change published on ``pakn.cases`` as ``case.<event>.<agency>``."""
+
+    event_id: str
+    event: EventKind
+    at: UtcDatetime
+    submission_id: str
+    tracking_code: str
+    status: Status
+    field: str | None = None
+    category: str | None = None
+    priority: Priority = Priority.NORMAL
+    lead_agency: str | None = None
+    co_agencies: list[str] = Field(default_factory=list)
+    due_at: UtcDatetime | None = None
+    note: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+
+def dump_for_bus(model: BaseModel) -> bytes:
+    """The JSON body of a bus message (aliases used, so ``Pause.from_`` is ``from``)."""
+    return model.model_dump_json(by_alias=True).encode()
+
+
+def dump_for_store(model: BaseModel) -> dict[str, Any]:
+    """A document for MongoDB: datetimes stay datetimes, enums become strings."""
+    return model.model_dump(mode="python", by_alias=True)

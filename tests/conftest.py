@@ -1,0 +1,3 @@
+"""Session-wide fixtures: real servers, started once per test run."""
+
+pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.store"]
