@@ -1,0 +1,225 @@
+"""Intake-key reservation: one code per submission id, retries, conflicts, collisions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pakn.ids import damm_check_digit, is_valid_tracking_code
+from pakn.intake import (
+    MAX_CODE_ATTEMPTS,
+    IdempotencyConflict,
+    TrackingCodesExhausted,
+    lookup_reservation,
+    mark_published,
+    reserve,
+    settle_existing,
+    to_store_precision,
+)
+from pakn.store import Store
+
+ICT = timezone(timedelta(hours=7))
+RECEIVED = datetime(2025, 9, 2, 9, 15, 30, 123456, tzinfo=UTC)
+BODY = "a" * 64
+OTHER_BODY = "b" * 64
+SUBMISSION = "web:" + "0" * 32
+
+
+def code(nine_digits: str) -> str:
+    return nine_digits + damm_check_digit(nine_digits)
+
+
+def codes(*values: str) -> Callable[[], str]:
+    """A code generator that hands out ``values`` in order."""
+    remaining: Iterator[str] = iter(values)
+    return lambda: next(remaining)
+
+
+# --- Pure parts ----------------------------------------------------------------------------
+
+
+def test_store_precision_is_utc_milliseconds() -> None:
+    local = datetime(2025, 9, 2, 16, 15, 30, 123456, tzinfo=ICT)
+    assert to_store_precision(local) == datetime(2025, 9, 2, 9, 15, 30, 123000, tzinfo=UTC)
+    assert to_store_precision(local).tzinfo is UTC
+
+
+def test_store_precision_refuses_a_naive_datetime() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        to_store_precision(datetime(2025, 9, 2, 9, 15))
+
+
+def test_settle_existing_same_body_is_the_original() -> None:
+    existing = {
+        "_id": SUBMISSION,
+        "tracking_code": code("123456789"),
+        "channel": "web",
+        "body_sha256": BODY,
+        "received_at": RECEIVED,
+    }
+    settled = settle_existing(existing, BODY)
+    assert settled.tracking_code == code("123456789")
+    assert settled.created is False
+    with pytest.raises(IdempotencyConflict) as conflict:
+        settle_existing(existing, OTHER_BODY)
+    assert conflict.value.submission_id == SUBMISSION
+
+
+# --- Against the store ---------------------------------------------------------------------
+
+
+async def test_reserve_stores_a_fresh_valid_code(store: Store) -> None:
+    reservation = await reserve(
+        store, submission_id=SUBMISSION, channel="web", body_sha256=BODY, received_at=RECEIVED
+    )
+    assert reservation.created
+    assert is_valid_tracking_code(reservation.tracking_code)
+    assert reservation.received_at == to_store_precision(RECEIVED)
+    doc = await store.intake_keys.find_one({"_id": SUBMISSION})
+    assert doc == {
+        "_id": SUBMISSION,
+        "tracking_code": reservation.tracking_code,
+        "channel": "web",
+        "body_sha256": BODY,
+        "received_at": reservation.received_at,
+    }
+
+
+async def test_a_retry_with_the_same_body_gets_the_same_code(store: Store) -> None:
+    first = await reserve(
+        store, submission_id=SUBMISSION, channel="web", body_sha256=BODY, received_at=RECEIVED
+    )
+    retry = await reserve(
+        store,
+        submission_id=SUBMISSION,
+        channel="web",
+        body_sha256=BODY,
+        received_at=RECEIVED + timedelta(minutes=5),
+    )
+    assert retry.created is False
+    assert retry.tracking_code == first.tracking_code
+    assert retry.received_at == first.received_at
+    assert await store.intake_keys.count_documents({}) == 1
+
+
+async def test_the_same_key_with_another_body_is_a_conflict(store: Store) -> None:
+    await reserve(
+        store, submission_id=SUBMISSION, channel="web", body_sha256=BODY, received_at=RECEIVED
+    )
+    with pytest.raises(IdempotencyConflict):
+        await reserve(
+            store,
+            submission_id=SUBMISSION,
+            channel="web",
+            body_sha256=OTHER_BODY,
+            received_at=RECEIVED,
+        )
+    doc = await store.intake_keys.find_one({"_id": SUBMISSION})
+    assert doc is not None
+    assert doc["body_sha256"] == BODY
+
+
+async def test_concurrent_retries_share_one_code(store: Store) -> None:
+    results = await asyncio.gather(
+        *(
+            reserve(
+                store,
+                submission_id=SUBMISSION,
+                channel="web",
+                body_sha256=BODY,
+                received_at=RECEIVED + timedelta(seconds=i),
+            )
+            for i in range(20)
+        )
+    )
+    assert len({r.tracking_code for r in results}) == 1
+    assert len({r.received_at for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert await store.intake_keys.count_documents({}) == 1
+
+
+async def test_a_code_collision_draws_another(store: Store) -> None:
+    taken, fresh = code("111111111"), code("222222222")
+    await reserve(
+        store,
+        submission_id="web:" + "1" * 32,
+        channel="web",
+        body_sha256=BODY,
+        received_at=RECEIVED,
+        new_code=codes(taken),
+    )
+    reservation = await reserve(
+        store,
+        submission_id=SUBMISSION,
+        channel="web",
+        body_sha256=BODY,
+        received_at=RECEIVED,
+        new_code=codes(taken, taken, fresh),
+    )
+    assert reservation.created
+    assert reservation.tracking_code == fresh
+
+
+async def test_endless_collisions_give_up(store: Store) -> None:
+    taken = code("111111111")
+    await reserve(
+        store,
+        submission_id="web:" + "1" * 32,
+        channel="web",
+        body_sha256=BODY,
+        received_at=RECEIVED,
+        new_code=codes(taken),
+    )
+    drawn: list[str] = []
+
+    def always_taken() -> str:
+        drawn.append(taken)
+        return taken
+
+    with pytest.raises(TrackingCodesExhausted):
+        await reserve(
+            store,
+            submission_id=SUBMISSION,
+            channel="web",
+            body_sha256=BODY,
+            received_at=RECEIVED,
+            new_code=always_taken,
+        )
+    assert len(drawn) == MAX_CODE_ATTEMPTS
+    assert await store.intake_keys.find_one({"_id": SUBMISSION}) is None
+
+
+async def test_lookup_finds_a_reservation_by_code(store: Store) -> None:
+    reservation = await reserve(
+        store, submission_id=SUBMISSION, channel="email", body_sha256=BODY, received_at=RECEIVED
+    )
+    found = await lookup_reservation(store, reservation.tracking_code)
+    assert found is not None
+    assert (found.submission_id, found.channel, found.received_at) == (
+        SUBMISSION,
+        "email",
+        reservation.received_at,
+    )
+    assert await lookup_reservation(store, code("999999999")) is None
+
+
+async def test_mark_published_keeps_the_first_confirmation(store: Store) -> None:
+    await reserve(
+        store, submission_id=SUBMISSION, channel="web", body_sha256=BODY, received_at=RECEIVED
+    )
+    never_sent = {"published_at": {"$exists": False}}
+    assert await store.intake_keys.count_documents(never_sent) == 1
+
+    await mark_published(store, SUBMISSION)
+    doc = await store.intake_keys.find_one({"_id": SUBMISSION})
+    assert doc is not None
+    first = doc["published_at"]
+    assert first.tzinfo is not None
+
+    await mark_published(store, SUBMISSION)
+    doc = await store.intake_keys.find_one({"_id": SUBMISSION})
+    assert doc is not None
+    assert doc["published_at"] == first
+    assert await store.intake_keys.count_documents(never_sent) == 0
