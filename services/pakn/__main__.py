@@ -1,0 +1,5 @@
+"""`python -m pakn …` is the same as the `pakn` command."""
+
+from pakn.cli import main
+
+raise SystemExit(main())

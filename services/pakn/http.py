@@ -1,0 +1,144 @@
+"""aiohttp pieces every service mounts: /healthz, /metrics, request metrics, client address."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+
+from pakn.metrics import LATENCY_BUCKETS
+
+log = logging.getLogger(__name__)
+
+#: A health check answers None when its link is up, or a short reason when it is not.
+HealthCheck = Callable[[], Awaitable[str | None]]
+
+SERVICE_NAME = web.AppKey("service_name", str)
+HEALTH_CHECKS = web.AppKey("health_checks", list[tuple[str, HealthCheck]])
+TRUSTED_PROXIES = web.AppKey(
+    "trusted_proxies", Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+)
+
+HTTP_REQUESTS = Counter(
+    "pakn_http_requests_total",
+    "HTTP requests answered, by route template and status class",
+    ["service", "route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "pakn_http_request_seconds",
+    "Time to answer an HTTP request, by route template",
+    ["service", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+
+#: A health check slower than this counts as down: /healthz must answer fast for probes.
+HEALTH_CHECK_TIMEOUT = 2.0
+
+
+def _route_label(request: web.Request) -> str:
+    # The template, never the concrete path: /api/v1/cases/{code}, not one series per code.
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    service = request.app[SERVICE_NAME]
+    route = _route_label(request)
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        HTTP_REQUESTS.labels(service, route, request.method, f"{status // 100}xx").inc()
+        HTTP_LATENCY.labels(service, route).observe(time.perf_counter() - start)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    checks = request.app[HEALTH_CHECKS]
+
+    async def run(name: str, check: HealthCheck) -> tuple[str, str | None]:
+        try:
+            return name, await asyncio.wait_for(check(), HEALTH_CHECK_TIMEOUT)
+        except TimeoutError:
+            return name, "timed out"
+        except Exception as exc:  # a failing check is a finding, not a crash
+            return name, f"{type(exc).__name__}: {exc}"[:200]
+
+    results = await asyncio.gather(*(run(name, check) for name, check in checks))
+    problems = {name: reason for name, reason in results if reason is not None}
+    body = {
+        "service": request.app[SERVICE_NAME],
+        "status": "ok" if not problems else "unavailable",
+        "checks": {name: reason or "ok" for name, reason in results},
+    }
+    return web.json_response(body, status=200 if not problems else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    payload = await asyncio.to_thread(generate_latest, REGISTRY)
+    return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def new_service_app(
+    service: str,
+    *,
+    trusted_proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
+    middlewares: Sequence[Middleware] = (),
+    client_max_size: int = 1024**2,
+) -> web.Application:
+    """An application with the ops routes every service serves (DESIGN.md §3)."""
+    chain: list[Middleware] = [metrics_middleware, *middlewares]
+    app = web.Application(middlewares=chain, client_max_size=client_max_size)
+    app[SERVICE_NAME] = service
+    app[HEALTH_CHECKS] = []
+    app[TRUSTED_PROXIES] = tuple(trusted_proxies)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+def client_address(request: web.Request) -> str:
+    """The real client address: X-Forwarded-For is believed only from trusted proxies.
+
+    Walks the header from the right, skipping trusted hops, so a client cannot forge
+    its address by sending its own X-Forwarded-For through the proxy.
+    """
+    peer = request.remote or "unknown"
+    trusted = request.app[TRUSTED_PROXIES]
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.getall("X-Forwarded-For", []) for h in h.split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return peer
+
+
+def _is_trusted(
+    address: str, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def run_app(app_factory: Callable[[], Awaitable[web.Application]], host: str, port: int) -> None:
+    """Serve until SIGINT/SIGTERM, then run the app's clean-up (aiohttp's graceful exit)."""
+    log.info("listening on http://%s:%d", host, port)
+    web.run_app(app_factory(), host=host, port=port, print=None, access_log=None)
