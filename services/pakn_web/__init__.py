@@ -1,0 +1,1 @@
+"""Web portal and mobile app intake: `pakn web` (DESIGN.md §5)."""

@@ -1,0 +1,176 @@
+"""Reading a submission off the request (JSON or multipart) within the upload limits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from pakn_web.messages import message_for
+from pakn_web.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Upload, accept
+from pakn_web.validation import FieldError, flatten_form
+
+#: Whole request bodies above this are refused with 413 before they are read. Base64 in the
+#: app's JSON makes 25 MB of photos about 34 MB, so the ceiling sits above that.
+MAX_BODY_BYTES = 36 * 1024 * 1024
+#: A text field of a form cannot be longer than this (the content limit is far below it).
+MAX_FIELD_BYTES = 256 * 1024
+FILE_FIELDS = frozenset({"files", "attachments", "photos"})
+CHUNK = 64 * 1024
+
+
+class BadRequest(Exception):
+    """The body could not be read at all (not JSON, broken multipart)."""
+
+
+class BodyTooLarge(Exception):
+    """The body is over MAX_BODY_BYTES: answered with 413 and nothing kept."""
+
+
+@dataclass
+class ReadSubmission:
+    """What came in: the fields in the API's nested shape, the uploads, and upload errors."""
+
+    fields: dict[str, Any]
+    uploads: list[Upload] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+def _mb(limit: int) -> int:
+    return limit // (1024 * 1024)
+
+
+class _UploadCollector:
+    def __init__(self) -> None:
+        self.uploads: list[Upload] = []
+        self.errors: list[FieldError] = []
+        self.count = 0
+        self.total = 0
+
+    def add(self, filename: str | None, data: bytes, too_large: bool) -> None:
+        self.count += 1
+        shown = filename or f"tệp {self.count}"
+        if too_large:
+            self._error("file_too_large", filename=shown, maximum_mb=_mb(MAX_FILE_BYTES))
+            return
+        upload = accept(filename, data, self.count)
+        if upload is None:
+            self._error("file_type", filename=shown)
+            return
+        self.total += upload.size
+        self.uploads.append(upload)
+
+    def finish(self) -> None:
+        if self.count > MAX_FILES:
+            self._error("too_many_files", maximum=MAX_FILES)
+        if self.total > MAX_TOTAL_BYTES:
+            self._error("files_too_large", maximum_mb=_mb(MAX_TOTAL_BYTES))
+
+    def _error(self, code: str, **values: object) -> None:
+        self.errors.append(FieldError("attachments", code, message_for(code, None, **values)))
+
+
+async def _read_part(part: BodyPartReader, limit: int, budget: list[int]) -> tuple[bytes, bool]:
+    """The part's bytes up to ``limit``; the rest is drained so the next part can be read.
+    ``budget`` is what is left of MAX_BODY_BYTES for a body sent without Content-Length."""
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while chunk := await part.read_chunk(CHUNK):
+        size += len(chunk)
+        budget[0] -= len(chunk)
+        if budget[0] < 0:
+            raise BodyTooLarge
+        if size > limit:
+            too_large = True
+            chunks.clear()
+        elif not too_large:
+            chunks.append(chunk)
+    return b"".join(chunks), too_large
+
+
+async def read_multipart(request: web.Request) -> ReadSubmission:
+    form: dict[str, str] = {}
+    collector = _UploadCollector()
+    budget = [MAX_BODY_BYTES]
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue  # nested multipart is not something a form sends
+            name = part.name or ""
+            if name in FILE_FIELDS:
+                data, too_large = await _read_part(part, MAX_FILE_BYTES, budget)
+                if not data and not too_large and not part.filename:
+                    continue  # an empty <input type=file>: the browser sends a blank part
+                collector.add(part.filename, data, too_large)
+            else:
+                raw, too_large = await _read_part(part, MAX_FIELD_BYTES, budget)
+                if too_large:
+                    raise BadRequest(f"form field {name!r} is too large")
+                form[name] = raw.decode(part.get_charset("utf-8"), errors="replace")
+    except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
+        raise BadRequest(str(exc)) from exc
+    collector.finish()
+    return ReadSubmission(
+        fields=flatten_form(form),
+        uploads=collector.uploads,
+        errors=collector.errors,
+        idempotency_key=form.get("idempotency_key") or None,
+    )
+
+
+async def read_json(request: web.Request) -> ReadSubmission:
+    try:
+        body = json.loads(await request.read())
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise BodyTooLarge from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the body is not valid JSON") from exc
+    if not isinstance(body, Mapping):
+        raise BadRequest("the body must be a JSON object")
+    collector = _UploadCollector()
+    attachments = body.get("attachments") or []
+    if not isinstance(attachments, list):
+        raise BadRequest("attachments must be a list")
+    for item in attachments:
+        if not isinstance(item, Mapping) or not isinstance(item.get("data"), str):
+            raise BadRequest("each attachment needs base64 'data'")
+        try:
+            data = base64.b64decode(item["data"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("attachment data is not valid base64") from exc
+        filename = item.get("filename") if isinstance(item.get("filename"), str) else None
+        collector.add(
+            filename, data if len(data) <= MAX_FILE_BYTES else b"", len(data) > MAX_FILE_BYTES
+        )
+    collector.finish()
+    fields = {key: value for key, value in body.items() if key != "attachments"}
+    return ReadSubmission(fields=fields, uploads=collector.uploads, errors=collector.errors)
+
+
+async def read_submission(request: web.Request) -> ReadSubmission:
+    """JSON (the app) or multipart (the web form); anything else is a 400."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    if request.content_type == "application/json":
+        read = await read_json(request)
+    elif request.content_type in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+        if request.content_type == "multipart/form-data":
+            read = await read_multipart(request)
+        else:
+            form = await request.post()
+            flat = {k: v for k, v in form.items() if isinstance(v, str)}
+            read = ReadSubmission(
+                fields=flatten_form(flat), idempotency_key=flat.get("idempotency_key") or None
+            )
+    else:
+        raise BadRequest(f"unsupported content type {request.content_type!r}")
+    read.idempotency_key = request.headers.get("Idempotency-Key") or read.idempotency_key
+    return read
