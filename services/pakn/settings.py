@@ -5,11 +5,10 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated, Self
 
 #: Where `make run` keeps its data (embedded store, generated dev secrets).
 DEFAULT_VAR_DIR = Path("var")
