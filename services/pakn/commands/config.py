@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from pakn import territory
 from pakn.province import ConfigError, ConfigProblem, load_model
 from pakn.settings import CoreSettings
 from pakn.sla import SlaPolicy
@@ -42,6 +43,8 @@ CHECKS: list[Check] = [
     _check_model("holidays.yaml", HolidayCorrections),
     _redundant_holidays,
     _check_model("sla.yaml", SlaPolicy),
+    # agencies, localities, categories, routing: each file, then across files (and sla.yaml)
+    territory.check,
 ]
 
 
