@@ -103,6 +103,30 @@ FIELDS: tuple[str, ...] = (
     "van-hoa-thong-tin",
     "khac",
 )
+#: What each field is called on pages and in messages.
+FIELD_NAMES: dict[str, str] = {
+    "cap-thoat-nuoc": "Cấp thoát nước",
+    "chieu-sang": "Chiếu sáng công cộng",
+    "cay-xanh": "Cây xanh, công viên",
+    "vien-thong": "Viễn thông, internet",
+    "giao-thong": "Giao thông, đường sá",
+    "trat-tu-do-thi": "Trật tự đô thị",
+    "moi-truong": "Môi trường, vệ sinh",
+    "dien": "Cung cấp điện",
+    "dat-dai": "Đất đai",
+    "xay-dung": "Xây dựng, nhà ở",
+    "y-te": "Y tế",
+    "giao-duc": "Giáo dục",
+    "an-ninh-trat-tu": "An ninh, trật tự",
+    "thu-tuc-hanh-chinh": "Thủ tục hành chính",
+    "lao-dong-xa-hoi": "Lao động, bảo hiểm, an sinh xã hội",
+    "kinh-te": "Kinh tế, giá cả, thị trường",
+    "du-lich": "Du lịch",
+    "nong-nghiep": "Nông nghiệp, thủy sản, lâm nghiệp",
+    "van-hoa-thong-tin": "Văn hóa, thông tin",
+    "khac": "Lĩnh vực khác",
+}
+assert set(FIELD_NAMES) == set(FIELDS)
 #: Fields whose *incident* categories are urban infrastructure (1 working day).
 URBAN_INFRASTRUCTURE_FIELDS = frozenset({"cap-thoat-nuoc", "chieu-sang", "cay-xanh", "vien-thong"})
 
@@ -200,12 +224,19 @@ class Candidate(_Model):
     score: float
 
 
+class Redirect(_Model):
+    to: str
+    reason: Text
+
+
 class Routing(_Model):
     method: Literal["rule", "operator"] = "rule"
     rules_version: str | None = None
     confidence: float = Field(default=0.0, ge=0, le=1)
     matched: list[str] = Field(default_factory=list)
     candidates: list[Candidate] = Field(default_factory=list)
+    #: A complaint or denunciation the router was not sure of: the operator confirms or not.
+    suggested_redirect: Redirect | None = None
 
 
 class Pause(BaseModel):
@@ -227,11 +258,6 @@ class Escalation(_Model):
     at: UtcDatetime
 
 
-class Redirect(_Model):
-    to: str
-    reason: Text
-
-
 class Followup(_Model):
     submission_id: str
     at: UtcDatetime
@@ -250,6 +276,25 @@ class HistoryEntry(_Model):
     actor: str
     action: str
     note: Text | None = None
+
+
+class CaseEvent(_Model):
+    """A status change published on ``pakn.cases`` as ``case.<event>.<agency>``."""
+
+    event_id: str
+    event: EventKind
+    at: UtcDatetime
+    submission_id: str
+    tracking_code: str
+    status: Status
+    field: str | None = None
+    category: str | None = None
+    priority: Priority = Priority.NORMAL
+    lead_agency: str | None = None
+    co_agencies: list[str] = Field(default_factory=list)
+    due_at: UtcDatetime | None = None
+    note: str | None = None
+    schema_version: int = SCHEMA_VERSION
 
 
 class Case(Submission):
@@ -273,6 +318,12 @@ class Case(Submission):
     result: Result | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     search_terms: list[str] = Field(default_factory=list)
+    #: Accent-folded content + contact: an exact repeat of a case is its duplicate.
+    fingerprint: str | None = None
+    #: Events written with the case and removed once the broker confirmed them (outbox), so a
+    #: crash between the write and the publish re-publishes instead of losing the event.
+    outbox: list[CaseEvent] = Field(default_factory=list)
+    updated_at: UtcDatetime | None = None
 
     @field_validator("field")
     @classmethod
@@ -280,25 +331,6 @@ class Case(Submission):
         if value is not None and value not in FIELDS:
             raise ValueError(f"unknown field {value!r}")
         return value
-
-
-class CaseEvent(_Model):
-    """A status change published on ``pakn.cases`` as ``case.<event>.<agency>``."""
-
-    event_id: str
-    event: EventKind
-    at: UtcDatetime
-    submission_id: str
-    tracking_code: str
-    status: Status
-    field: str | None = None
-    category: str | None = None
-    priority: Priority = Priority.NORMAL
-    lead_agency: str | None = None
-    co_agencies: list[str] = Field(default_factory=list)
-    due_at: UtcDatetime | None = None
-    note: str | None = None
-    schema_version: int = SCHEMA_VERSION
 
 
 def dump_for_bus(model: BaseModel) -> bytes:

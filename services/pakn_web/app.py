@@ -27,10 +27,12 @@ from pakn.intake import IdempotencyConflict, lookup_reservation, mark_published,
 from pakn.logs import configure_logging
 from pakn.schema import Attachment, Channel, Consent, Location, Submission, Submitter
 from pakn.store import Store, connect_store
+from pakn.territory import ProvinceConfig
+from pakn.territory import load as load_province
 
-from pakn_web import messages, metrics
+from pakn_web import messages, metrics, open311
 from pakn_web.intake import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
-from pakn_web.public import public_view, reserved_view
+from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
 from pakn_web.settings import WebSettings
 from pakn_web.uploads import MAX_FILE_BYTES, MAX_FILES, Upload
@@ -43,6 +45,8 @@ STORE = web.AppKey("store", Store)
 BUS = web.AppKey("bus", Bus)
 SUBMIT_LIMITER = web.AppKey("submit_limiter", RateLimiter)
 LOOKUP_LIMITER = web.AppKey("lookup_limiter", RateLimiter)
+AGENCY_NAMES: web.AppKey[AgencyNames] = web.AppKey("agency_names")
+PROVINCE = web.AppKey("province", ProvinceConfig)
 
 HERE = Path(__file__).parent
 
@@ -286,13 +290,18 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
 
 
 async def find_public_case(app: web.Application, code: str) -> dict[str, Any] | None:
-    case = await app[STORE].cases.find_one({"tracking_code": code})
+    store, names = app[STORE], app[AGENCY_NAMES]
+    case = await store.cases.find_one({"tracking_code": code})
     if case is not None:
-        return public_view(case)
-    reservation = await lookup_reservation(app[STORE], code)
-    if reservation is not None:
-        return reserved_view(code, reservation.received_at)
-    return None
+        return public_view(case, names)
+    reservation = await lookup_reservation(store, code)
+    if reservation is None:
+        return None
+    # A follow-up has its own code but lives on the case it added to: show that case.
+    parent = await store.cases.find_one({"followups.submission_id": reservation.submission_id})
+    if parent is not None:
+        return {**public_view(parent, names), "added_to": parent["tracking_code"]}
+    return reserved_view(code, reservation.received_at)
 
 
 async def get_case(request: web.Request) -> web.Response:
@@ -361,6 +370,7 @@ def _form_context(
         "error_heading": messages.ERRORS_HEADING.format(count=len(errors)),
         "idempotency_key": idempotency_key or secrets.token_hex(16),
         "emergency": messages.EMERGENCY_NOTICE,
+        "consent_text": messages.CONSENT_TEXT,
         "max_files": MAX_FILES,
         "max_file_mb": MAX_FILE_BYTES // 2**20,
     }
@@ -428,10 +438,87 @@ async def results_page(request: web.Request) -> web.Response:
         .sort("result.published_at", -1)
         .limit(50)
     )
-    cases = [public_view(case) async for case in cursor]
+    cases = [public_view(case, request.app[AGENCY_NAMES]) async for case in cursor]
     return aiohttp_jinja2.render_template(
         "results.html", request, {"cases": cases, "labels": messages.STATUS_LABELS}
     )
+
+
+# --- Open311 GeoReport v2 --------------------------------------------------------------
+
+
+async def open311_services(request: web.Request) -> web.Response:
+    return web.json_response(open311.services(request.app[PROVINCE]), dumps=_json_text)
+
+
+async def open311_definition(request: web.Request) -> web.Response:
+    found = open311.definition(request.app[PROVINCE], request.match_info["service_code"])
+    if found is None:
+        return open311.error(404, "service_code not found")
+    return web.json_response(found, dumps=_json_text)
+
+
+async def open311_post(request: web.Request) -> web.Response:
+    app = request.app
+    _client_limit(request, app[SUBMIT_LIMITER], "submit")
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    code = form.get("service_code", "")
+    if open311.definition(app[PROVINCE], code) is None:
+        return open311.error(400, "service_code not found")
+    now = datetime.now(UTC)
+    result = validate_input(open311.to_submission_fields(form, now), now=now)
+    if isinstance(result, list):
+        for error in result:
+            metrics.VALIDATION_FAILURES.labels(error.code).inc()
+        metrics.SUBMISSIONS.labels(Channel.WEB.value, "invalid").inc()
+        return open311.error(400, " ".join(f"{e.field}: {e.message}" for e in result))
+    try:
+        tracking_code, replayed = await accept_submission(
+            app,
+            channel=Channel.WEB,
+            valid=result,
+            uploads=[],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except IdempotencyConflict:
+        metrics.SUBMISSIONS.labels(Channel.WEB.value, "conflict").inc()
+        return open311.error(409, messages.CONFLICT)
+    except Unavailable:
+        metrics.SUBMISSIONS.labels(Channel.WEB.value, "unavailable").inc()
+        response = open311.error(503, messages.BROKER_UNAVAILABLE)
+        response.headers["Retry-After"] = str(app[SETTINGS].retry_after)
+        return response
+    metrics.SUBMISSIONS.labels(Channel.WEB.value, "replayed" if replayed else "accepted").inc()
+    body = [{"service_request_id": tracking_code, "service_notice": messages.RECEIVED}]
+    return web.json_response(body, dumps=_json_text)
+
+
+async def _open311_found(request: web.Request, codes: list[str]) -> list[dict[str, Any]]:
+    store, names = request.app[STORE], request.app[AGENCY_NAMES]
+    found = {
+        case["tracking_code"]: open311.request_view(case, names)
+        async for case in store.cases.find({"tracking_code": {"$in": codes}})
+    }
+    return [found[code] for code in codes if code in found]
+
+
+async def open311_request(request: web.Request) -> web.Response:
+    _client_limit(request, request.app[LOOKUP_LIMITER], "lookup")
+    codes = open311.parse_ids(request.match_info["service_request_id"])
+    if not codes:
+        return open311.error(400, "service_request_id is not a valid tracking code")
+    found = await _open311_found(request, codes)
+    if not found:
+        return open311.error(404, "service_request_id not found")
+    return web.json_response(found, dumps=_json_text)
+
+
+async def open311_requests(request: web.Request) -> web.Response:
+    _client_limit(request, request.app[LOOKUP_LIMITER], "lookup")
+    codes = open311.parse_ids(request.query.get("service_request_id", ""))
+    if not codes:
+        return open311.error(400, "service_request_id is required (lists are not public)")
+    return web.json_response(await _open311_found(request, codes[:50]), dumps=_json_text)
 
 
 # --- wiring -----------------------------------------------------------------------------
@@ -453,11 +540,18 @@ async def _connections(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+def _agency_names(province: ProvinceConfig) -> AgencyNames:
+    names = {agency.code: agency.name for agency in province.agencies}
+    return names.get
+
+
 async def init_app(settings: WebSettings) -> web.Application:
     app = http.new_service_app(
         "web", trusted_proxies=settings.trusted_proxies, client_max_size=MAX_BODY_BYTES
     )
     app[SETTINGS] = settings
+    app[PROVINCE] = load_province(settings.config_dir)
+    app[AGENCY_NAMES] = _agency_names(app[PROVINCE])
     app[SUBMIT_LIMITER] = RateLimiter(
         capacity=settings.submit_burst, per_minute=settings.submit_per_minute
     )
@@ -477,6 +571,11 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
     app.router.add_get("/ket-qua", results_page)
+    app.router.add_get("/open311/v2/services.json", open311_services)
+    app.router.add_get("/open311/v2/services/{service_code}.json", open311_definition)
+    app.router.add_post("/open311/v2/requests.json", open311_post)
+    app.router.add_get("/open311/v2/requests.json", open311_requests)
+    app.router.add_get("/open311/v2/requests/{service_request_id}.json", open311_request)
     app.router.add_static("/static", HERE / "static")
     return app
 

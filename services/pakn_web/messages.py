@@ -102,6 +102,10 @@ def message_for(code: str, field: str | None, **values: object) -> str:
 
 
 # Pages
+CONSENT_TEXT: Final = (
+    "Tôi đồng ý để cơ quan nhà nước xử lý thông tin cá nhân của tôi nhằm tiếp nhận, xử lý và"
+    " trả lời phản ánh này (Luật Bảo vệ dữ liệu cá nhân 2025)."
+)
 EMERGENCY_NOTICE: Final = (
     "Trường hợp khẩn cấp (cháy nổ, tai nạn, dây điện đứt rơi xuống đường, cây đổ đè người…),"
     " vui lòng gọi ngay: 113 (Công an), 114 (Cứu hỏa, cứu nạn), 115 (Cấp cứu)."

@@ -2,53 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pakn.ids import format_tracking_code
+from pakn.schema import FIELD_NAMES
 
-#: What the public may see of any case; content and result only when not confidential.
-_ALWAYS = ("status", "field", "category", "lead_agency", "co_agencies", "overdue")
+#: An agency code → its Vietnamese name (None when the province folder does not know it).
+AgencyNames = Callable[[str], str | None]
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else None
 
 
-def public_view(case: dict[str, Any]) -> dict[str, Any]:
-    """The public projection of a stored case document. Allow-list, not deny-list, so a
-    field added to the schema later stays private until someone decides otherwise."""
+def _name(names: AgencyNames, code: Any) -> str | None:
+    return (names(code) or code) if isinstance(code, str) else None
+
+
+def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
+    """The public projection of a stored case document. An allow-list, not a deny-list, so
+    a field added to the schema later stays private until someone decides otherwise."""
     confidential = bool(case.get("confidential"))
-    view: dict[str, Any] = {
+    field = case.get("field")
+    escalation = case.get("escalation") or None
+    redirect = case.get("redirect") or None
+    result = case.get("result") or None
+    return {
         "tracking_code": case["tracking_code"],
         "tracking_code_display": format_tracking_code(case["tracking_code"]),
+        "status": case.get("status"),
         "received_at": _iso(case.get("received_at")),
+        "field": field,
+        "field_name": FIELD_NAMES.get(field) if isinstance(field, str) else None,
+        "category": case.get("category"),
+        "lead_agency": case.get("lead_agency"),
+        "lead_agency_name": _name(names, case.get("lead_agency")),
+        "co_agencies": list(case.get("co_agencies") or []),
+        "co_agency_names": [_name(names, c) for c in case.get("co_agencies") or []],
         "due_at": _iso(case.get("due_at")),
+        "overdue": bool(case.get("overdue")),
+        # Why a multi-agency case has no result yet is public by rule (Quy chế 2022).
+        "escalation": (
+            {
+                "to": escalation.get("to"),
+                "to_name": _name(names, escalation.get("to")),
+                "reason": escalation.get("reason"),
+                "at": _iso(escalation.get("at")),
+            }
+            if escalation
+            else None
+        ),
+        "redirect": (
+            {
+                "to": redirect.get("to"),
+                "to_name": _name(names, redirect.get("to")),
+                "reason": redirect.get("reason"),
+            }
+            if redirect
+            else None
+        ),
+        "duplicate_of": case.get("duplicate_of"),
         "confidential": confidential,
+        "public_content": None if confidential else case.get("public_content"),
+        "result": (
+            {"text": result.get("text"), "published_at": _iso(result.get("published_at"))}
+            if result and result.get("published_at") and not confidential
+            else None
+        ),
     }
-    view.update({key: case.get(key) for key in _ALWAYS})
-    escalation = case.get("escalation") or None
-    view["escalation"] = (
-        {
-            "to": escalation.get("to"),
-            "reason": escalation.get("reason"),
-            "at": _iso(escalation.get("at")),
-        }
-        if escalation
-        else None
-    )
-    redirect = case.get("redirect") or None
-    view["redirect"] = (
-        {"to": redirect.get("to"), "reason": redirect.get("reason")} if redirect else None
-    )
-    view["public_content"] = None if confidential else case.get("public_content")
-    result = case.get("result") or None
-    view["result"] = (
-        {"text": result.get("text"), "published_at": _iso(result.get("published_at"))}
-        if result and result.get("published_at") and not confidential
-        else None
-    )
-    return view
 
 
 def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
@@ -56,13 +79,25 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
     return {
         "tracking_code": tracking_code,
         "tracking_code_display": format_tracking_code(tracking_code),
-        "received_at": received_at.isoformat(),
         "status": "received",
-        **dict.fromkeys(("field", "category", "lead_agency", "due_at", "escalation")),
+        "received_at": received_at.isoformat(),
+        **dict.fromkeys(
+            (
+                "field",
+                "field_name",
+                "category",
+                "lead_agency",
+                "lead_agency_name",
+                "due_at",
+                "escalation",
+                "redirect",
+                "duplicate_of",
+                "public_content",
+                "result",
+                "confidential",
+            )
+        ),
         "co_agencies": [],
+        "co_agency_names": [],
         "overdue": False,
-        "redirect": None,
-        "public_content": None,
-        "result": None,
-        "confidential": None,
     }

@@ -299,6 +299,8 @@ async def test_the_public_view_never_shows_personal_data(web: WebClient, store: 
     view = json.loads(text)
     assert view["public_content"] == "Tôi là ***, số ***, nhà bị ngập."
     assert view["result"]["text"] == "Đã thông cống."
+    assert view["lead_agency_name"].startswith("Công ty")
+    assert view["field_name"] == "Cấp thoát nước"
     for secret in (
         "Lê Thị Hoa",
         "0905123456",
