@@ -7,12 +7,17 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from pakn.commands import config as config_command
+from pakn.commands import demo as demo_command
 from pakn.commands import sla as sla_command
 from pakn.logs import configure_logging
 from pakn.service import discover_services
 from pakn.settings import CoreSettings
+
+#: Subcommands service packages add (e.g. `pakn classify` from the router).
+COMMANDS_ENTRY_POINT_GROUP = "pakn.commands"
 
 
 def _run_up(args: argparse.Namespace) -> int:
@@ -52,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sla_command.add_parser(sub)
     config_command.add_parser(sub)
+    demo_command.add_parser(sub)
+    for entry in entry_points(group=COMMANDS_ENTRY_POINT_GROUP):
+        entry.load()(sub)
 
     for spec in discover_services().values():
         service = sub.add_parser(spec.name, help=f"run the {spec.summary} service alone")
