@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from pakn.commands import config as config_command
 from pakn.commands import demo as demo_command
 from pakn.commands import sla as sla_command
+from pakn.commands import user as user_command
 from pakn.logs import configure_logging
 from pakn.service import discover_services
 from pakn.settings import CoreSettings
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sla_command.add_parser(sub)
     config_command.add_parser(sub)
     demo_command.add_parser(sub)
+    user_command.add_parser(sub)
     for entry in entry_points(group=COMMANDS_ENTRY_POINT_GROUP):
         entry.load()(sub)
 
