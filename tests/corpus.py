@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS, Priority
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS, Priority
 
 CORPUS_PATH = Path(__file__).parent / "data" / "corpus.yaml"
 

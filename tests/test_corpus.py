@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS, Priority
 
+from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS, Priority
 from tests.corpus import CorpusItem, is_holdout, load_corpus, parse_corpus, split
 
 COMMON_FIELDS = (

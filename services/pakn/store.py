@@ -53,6 +53,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("search_terms", ASCENDING)], name="search_terms"),
         IndexModel([("submitter.phone", ASCENDING)], name="submitter_phone"),
         IndexModel([("submitter.email", ASCENDING)], name="submitter_email"),
+        # The router: exact repeats, follow-ups already applied, events not yet published.
+        IndexModel(
+            [("fingerprint", ASCENDING), ("received_at", ASCENDING)], name="fingerprint_received"
+        ),
+        IndexModel([("followups.submission_id", ASCENDING)], name="followup_submission"),
     ],
     "sessions": [
         # Each session carries its own expiry time; the server deletes it when reached.

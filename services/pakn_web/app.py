@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+
 from pakn import http
 from pakn.bus import Bus, BusError
 from pakn.ids import (
@@ -29,7 +30,6 @@ from pakn.schema import Attachment, Channel, Consent, Location, Submission, Subm
 from pakn.store import Store, connect_store
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
-
 from pakn_web import messages, metrics, open311
 from pakn_web.intake import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
 from pakn_web.public import AgencyNames, public_view, reserved_view

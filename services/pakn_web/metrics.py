@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pakn.metrics import BYTES_BUCKETS, LATENCY_BUCKETS
 from prometheus_client import Counter, Histogram
+
+from pakn.metrics import BYTES_BUCKETS, LATENCY_BUCKETS
 
 SUBMISSIONS = Counter(
     "pakn_web_submissions_total",

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.schema import FIELD_NAMES
 from pakn.territory import ProvinceConfig
-
 from pakn_web import messages
 
 CONSENT_ATTRIBUTE = {

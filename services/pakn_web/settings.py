@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pakn.settings import HttpServiceSettings
 from pydantic import Field
+
+from pakn.settings import HttpServiceSettings
 
 
 class WebSettings(HttpServiceSettings):

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.text import diacritics_report, nfc
-
 from pakn_web.messages import message_for
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -14,6 +14,8 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, DeliveryMode, ExchangeType
 from aio_pika.exceptions import ChannelPreconditionFailed
+from prometheus_client import REGISTRY
+
 from pakn.bus import (
     CASES_EXCHANGE,
     DEAD_EXCHANGE,
@@ -42,8 +44,6 @@ from pakn.bus import (
     truncate_reason,
 )
 from pakn.schema import SCHEMA_VERSION, CaseEvent, Channel, EventKind, Status, Submission
-from prometheus_client import REGISTRY
-
 from tests.fixtures.broker import BusFactory, QueueInspector, TcpProxy
 
 # Damm's quasigroup (DESIGN.md §4), kept here so the test does not trust pakn.ids to check
@@ -105,7 +105,7 @@ def publishes(exchange: str, outcome: str) -> float:
 async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None:
     async with asyncio.timeout(within):
         # Polling: aio-pika's connection state offers no event to wait on for "is down".
-        while not condition():  # noqa: ASYNC110
+        while not condition():
             await asyncio.sleep(0.02)
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bson
-import pakn
 import pytest
+
+import pakn
 from pakn.embedded import (
     EmbeddedStoreError,
     StorePaths,
@@ -35,7 +36,6 @@ from pakn.embedded import (
     store_url,
 )
 from pakn.store import open_store
-
 from tests.fixtures.store import free_port
 
 SERVICES_DIR = Path(pakn.__file__).resolve().parents[1]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from pakn.ids import damm_check_digit, is_valid_tracking_code
 from pakn.intake import (
     MAX_CODE_ATTEMPTS,

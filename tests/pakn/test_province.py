@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from pakn.commands.config import check_province
 from pakn.province import ConfigError, load_model
 from pakn.sla import SlaPolicy

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+
 from pakn.settings import (
     CoreSettings,
     HttpServiceSettings,

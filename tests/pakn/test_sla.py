@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from pakn.province import ConfigError
 from pakn.schema import URBAN_INFRASTRUCTURE_FIELDS
 from pakn.sla import SlaPolicy, field_of
-from pydantic import ValidationError
 
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config" / "khanh-hoa"
 SHIPPED = SlaPolicy.from_config_dir(SHIPPED_CONFIG)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
 from pakn.commands import sla as sla_command
 
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config" / "khanh-hoa"

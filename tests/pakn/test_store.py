@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from pakn.settings import CoreSettings
-from pakn.store import DEFAULT_DATABASE, AttachmentNotFound, Store, connect_store, open_store
 from pymongo.errors import DuplicateKeyError
 
+from pakn.settings import CoreSettings
+from pakn.store import DEFAULT_DATABASE, AttachmentNotFound, Store, connect_store, open_store
 from tests.fixtures.store import free_port, make_test_settings, url_with_database
 
 ICT = timezone(timedelta(hours=7))

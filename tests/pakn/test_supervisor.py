@@ -12,8 +12,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from pakn.embedded import answers
 
+from pakn.embedded import answers
 from tests.fixtures.store import free_port
 
 pytestmark = pytest.mark.slow

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from pakn.commands.config import check_province
 from pakn.province import ConfigError, ConfigProblem
 from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+
 from pakn.text import (
     MASK,
     MAX_SEARCH_TERMS,

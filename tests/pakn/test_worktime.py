@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from pakn.province import ConfigError
 from pakn.worktime import (
     VIETNAM_TZ,
@@ -19,7 +21,6 @@ from pakn.worktime import (
     OfficeHours,
     WorkCalendar,
 )
-from pydantic import ValidationError
 
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config" / "khanh-hoa"
 HOUR = timedelta(hours=1)

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application, Request
-from pakn.bus import SUBMISSIONS_QUEUE, declare_topology
-from pakn_web.app import init_app
-from pakn_web.settings import WebSettings
 from PIL import Image
 from pydantic import SecretStr
 
+from pakn.bus import SUBMISSIONS_QUEUE, declare_topology
+from pakn_web.app import init_app
+from pakn_web.settings import WebSettings
 from tests.fixtures.broker import QueueInspector
 from tests.fixtures.store import settings_for_test, url_with_database
 

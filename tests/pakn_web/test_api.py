@@ -12,11 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aio_pika.abc import DeliveryMode
+
 from pakn.bus import SUBMISSIONS_QUEUE
 from pakn.ids import damm_check_digit, is_valid_tracking_code
 from pakn.schema import Submission
 from pakn.store import Store
-
 from tests.fixtures.broker import QueueInspector, TcpProxy
 from tests.pakn_web.conftest import WebClient, WebClientFactory, jpeg, report
 

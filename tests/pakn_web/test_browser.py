@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.async_api import Page, expect
+
 from pakn.bus import SUBMISSIONS_QUEUE
 from pakn.ids import is_valid_tracking_code
 from pakn.schema import Submission
-from playwright.async_api import Page, expect
-
 from tests.fixtures.broker import QueueInspector
 from tests.fixtures.browser import blocking_violations
 from tests.pakn_web.conftest import WebClient

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from pakn.bus import SUBMISSIONS_QUEUE
 from pakn.commands.demo import demo_reports, run_demo
-
 from tests.fixtures.broker import QueueInspector
 from tests.pakn_web.conftest import WebClient
 

@@ -8,7 +8,6 @@ from pakn.bus import SUBMISSIONS_QUEUE
 from pakn.ids import damm_check_digit
 from pakn.schema import Submission
 from pakn.store import Store
-
 from tests.fixtures.broker import QueueInspector
 from tests.pakn_web.conftest import WebClient
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from pakn_web.uploads import accept, gps_location, safe_filename, sniff, strip_metadata
 from PIL import Image
+
+from pakn_web.uploads import accept, gps_location, safe_filename, sniff, strip_metadata
 
 
 def jpeg_with_gps(lat: float = 12.2388, lon: float = 109.1967) -> bytes:
