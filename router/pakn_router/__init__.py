@@ -1,0 +1,1 @@
+"""The router: classify each submission, assign the competent agency, set its deadline."""

@@ -1,0 +1,92 @@
+"""`pakn router`: wiring of the consumer, the classifier and (later) the monitor on :8083."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from pakn import http
+from pakn.auth.web import mount_staff_auth
+from pakn.bus import Bus
+from pakn.logs import configure_logging
+from pakn.schema import Case, Submission
+from pakn.store import Store, connect_store
+from pakn.worktime import WorkCalendar
+from pakn_router.classification import Classification
+from pakn_router.classify import Classifier
+from pakn_router.consumer import SubmissionRouter
+from pakn_router.settings import RouterSettings
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", RouterSettings)
+STORE = web.AppKey("store", Store)
+BUS = web.AppKey("bus", Bus)
+CLASSIFIER = web.AppKey("classifier", Classifier)
+ROUTER = web.AppKey("router", SubmissionRouter)
+
+
+def classify_with(classifier: Classifier) -> Callable[[Submission | Case, str], Classification]:
+    """The consumer's view of the classifier: what a submission says, where, with photos."""
+
+    def classify(submission: Submission | Case, text: str) -> Classification:
+        location = submission.location
+        return classifier.classify(
+            text,
+            title=submission.title,
+            address=location.address or location.commune,
+            lat=location.lat,
+            lon=location.lon,
+        )
+
+    return classify
+
+
+async def _running(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    store = await connect_store(settings)
+    bus = Bus(settings.amqp_url.get_secret_value(), name="pakn-router")
+    try:
+        await bus.start()
+        router = SubmissionRouter(
+            store=store,
+            bus=bus,
+            classify=classify_with(app[CLASSIFIER]),
+            calendar=WorkCalendar.from_config_dir(settings.config_dir),
+            prefetch=settings.router_prefetch,
+            batch_size=settings.router_batch_size,
+            batch_wait=settings.router_batch_wait,
+            publish_timeout=settings.router_publish_timeout,
+        )
+        await router.start()
+    except BaseException:
+        await bus.close()
+        await store.close()
+        raise
+    app[STORE], app[BUS], app[ROUTER] = store, bus, router
+    app[http.HEALTH_CHECKS].extend(
+        [("store", store.health), ("broker", bus.health), ("routing", router.health)]
+    )
+    log.info("routing with rules %s", app[CLASSIFIER].rules_version)
+    yield
+    await router.stop()
+    await bus.close()
+    await store.close()
+
+
+async def init_app(settings: RouterSettings) -> web.Application:
+    app = http.new_service_app("router", trusted_proxies=settings.trusted_proxies)
+    app[SETTINGS] = settings
+    mount_staff_auth(app, store_key=STORE, settings=settings)
+    # Loaded before anything connects: a broken province folder stops the start, loudly.
+    app[CLASSIFIER] = Classifier.from_config_dir(settings.config_dir)
+    app.cleanup_ctx.append(_running)
+    return app
+
+
+def main() -> None:
+    settings = RouterSettings()
+    configure_logging("router", settings.log_level)
+    http.run_app(lambda: init_app(settings), settings.host, settings.router_port)

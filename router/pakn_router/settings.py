@@ -1,0 +1,18 @@
+"""Settings of `pakn router`, from PAKN_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pakn.settings import StaffServiceSettings
+
+
+class RouterSettings(StaffServiceSettings):
+    router_port: int = Field(default=8083, ge=1, le=65535)
+    #: Deliveries the broker hands over before an ack; bounds memory and redelivery on a crash.
+    router_prefetch: int = Field(default=200, ge=1)
+    #: A batch is written in one bulk write: at most this many, or what came within batch_wait.
+    router_batch_size: int = Field(default=100, ge=1)
+    router_batch_wait: float = Field(default=0.02, ge=0)
+    #: How long to wait for the broker to confirm one case event before retrying the batch.
+    router_publish_timeout: float = Field(default=10.0, gt=0)
