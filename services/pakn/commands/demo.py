@@ -16,6 +16,7 @@ import yaml
 
 from pakn.ids import format_tracking_code
 from pakn.settings import CoreSettings
+from pakn.worktime import VIETNAM_TZ as LOCAL_TZ
 
 
 def demo_reports() -> list[dict[str, Any]]:
@@ -41,18 +42,27 @@ def _body(report: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 async def _send(session: aiohttp.ClientSession, base: str, report: dict[str, Any]) -> str | None:
     headers = {"X-Client": "app/demo", "Idempotency-Key": str(uuid.uuid4())}
-    async with session.post(
-        f"{base}/api/v1/submissions", json=_body(report, datetime.now(UTC)), headers=headers
-    ) as response:
-        body = await response.json()
-        if response.status != 202:
-            print(
-                f"  ✗ {report['title']}: {response.status} {json.dumps(body, ensure_ascii=False)}"
-            )
-            return None
-        code: str = body["tracking_code"]
-        print(f"  → {format_tracking_code(code)}  {report['title']}")
-        return code
+    body = _body(report, datetime.now(UTC))
+    for _ in range(10):
+        async with session.post(
+            f"{base}/api/v1/submissions", json=body, headers=headers
+        ) as response:
+            answer = await response.json()
+            # As a well-behaved app does: wait as told, retry with the same key.
+            if response.status in {429, 503} and "Retry-After" in response.headers:
+                await asyncio.sleep(int(response.headers["Retry-After"]))
+                continue
+            return _report_sent(report, response.status, answer)
+    return None
+
+
+def _report_sent(report: dict[str, Any], status: int, body: dict[str, Any]) -> str | None:
+    if status != 202:
+        print(f"  ✗ {report['title']}: {status} {json.dumps(body, ensure_ascii=False)}")
+        return None
+    code: str = body["tracking_code"]
+    print(f"  → {format_tracking_code(code)}  {report['title']}")
+    return code
 
 
 async def _follow(session: aiohttp.ClientSession, base: str, codes: list[str], wait: float) -> None:
@@ -65,7 +75,7 @@ async def _follow(session: aiohttp.ClientSession, base: str, codes: list[str], w
             if view.get("status") != "received":
                 pending.discard(code)
                 who = view.get("lead_agency_name") or (view.get("redirect") or {}).get("to_name")
-                due = view.get("due_at") or "-"
+                due = _local(view.get("due_at"))
                 print(
                     f"  ✓ {format_tracking_code(code)}  {view['status']:<10} "
                     f"{view.get('field') or '':<18} {who or ''}  hạn: {due}"
@@ -73,6 +83,12 @@ async def _follow(session: aiohttp.ClientSession, base: str, codes: list[str], w
         await asyncio.sleep(0.5)
     for code in sorted(pending):
         print(f"  … {format_tracking_code(code)} not routed yet (is `pakn router` running?)")
+
+
+def _local(moment: str | None) -> str:
+    if moment is None:
+        return "-"
+    return datetime.fromisoformat(moment).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
 
 
 async def run_demo(base: str, wait: float) -> int:
