@@ -260,7 +260,14 @@ async def ensure_embedded_store(
 
 async def serve_embedded_store(port: int, data_dir: Path) -> None:
     """Run the embedded store until cancelled (``pakn db``), then stop it if we started it."""
-    store = await ensure_embedded_store(port, data_dir)
+    starting = asyncio.ensure_future(ensure_embedded_store(port, data_dir))
+    try:
+        store = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        # Cancelled (Ctrl-C) while the store was still starting: let the start finish so the
+        # process we launched is known, and stop it, instead of leaving it running.
+        await (await starting).stop()
+        raise
     if store.started_by_us:
         log.info("embedded store started: %s (pid %s, data %s)", store.url, store.pid, data_dir)
     else:
