@@ -12,7 +12,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
-from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -58,6 +58,22 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("fingerprint", ASCENDING), ("received_at", ASCENDING)], name="fingerprint_received"
         ),
         IndexModel([("followups.submission_id", ASCENDING)], name="followup_submission"),
+        # Small partial indexes for the sweeper and the monitor's lists: only the few cases
+        # with events not yet published, or bounced between agencies, are in them.
+        IndexModel(
+            [("updated_at", ASCENDING)],
+            name="pending_outbox",
+            partialFilterExpression={"outbox.0": {"$exists": True}},
+        ),
+        IndexModel(
+            [("updated_at", ASCENDING)],
+            name="ping_pong",
+            partialFilterExpression={"ping_pong": True},
+        ),
+    ],
+    "dead_letters": [
+        IndexModel([("status", ASCENDING), ("received_at", DESCENDING)], name="status_received"),
+        IndexModel([("received_at", DESCENDING)], name="received_at"),
     ],
     "sessions": [
         # Each session carries its own expiry time; the server deletes it when reached.
