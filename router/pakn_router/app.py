@@ -1,4 +1,4 @@
-"""`pakn router`: wiring of the consumer, the classifier and (later) the monitor on :8083."""
+"""`pakn router`: wiring of the consumer, the classifier and the routing monitor on :8083."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from pakn.worktime import WorkCalendar
 from pakn_router.classification import Classification
 from pakn_router.classify import Classifier
 from pakn_router.consumer import SubmissionRouter
+from pakn_router.monitor.context import MonitorKeys
+from pakn_router.monitor.mount import mount_monitor
 from pakn_router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,8 @@ async def init_app(settings: RouterSettings) -> web.Application:
     # Loaded before anything connects: a broken province folder stops the start, loudly.
     app[CLASSIFIER] = Classifier.from_config_dir(settings.config_dir)
     app.cleanup_ctx.append(_running)
+    # After _running: the monitor's start-up uses the store, bus and router it connects.
+    mount_monitor(app, MonitorKeys(SETTINGS, STORE, BUS, CLASSIFIER, ROUTER))
     return app
 
 

@@ -542,6 +542,35 @@ class Bus:
             DEAD_EXCHANGE, message.routing_key or "", copy, timeout=timeout, mandatory=True
         )
 
+    async def publish_raw(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str | None,
+        correlation_id: str | None,
+        content_type: str | None = CONTENT_TYPE_JSON,
+        headers: Mapping[str, Any] | None = None,
+        timeout: float,
+        mandatory: bool = True,
+    ) -> None:
+        """Publish ``body`` byte for byte (a dead letter replayed), persistent and confirmed.
+
+        For bodies that are not (or no longer) a valid model, so ``publish`` cannot build them.
+        """
+        message = aio_pika.Message(
+            body,
+            content_type=content_type,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=message_id,
+            correlation_id=correlation_id,
+            headers=dict(headers or {}),
+            timestamp=datetime.now(UTC),
+            app_id=self._name,
+        )
+        await self._publish(exchange, routing_key, message, timeout=timeout, mandatory=mandatory)
+
     async def _publish(
         self,
         exchange: str,
@@ -669,6 +698,43 @@ class Bus:
                 )
             else:
                 declared = await channel.declare_queue(queue, passive=True)
+            tag = await declared.consume(handler)
+        except BaseException:
+            await channel.close()
+            raise
+        consumer = Consumer(channel, declared, tag)
+        self._consumers.add(consumer)
+        return consumer
+
+    async def subscribe(
+        self,
+        exchange: str,
+        routing_key: str,
+        handler: Handler,
+        *,
+        queue: str,
+        max_length: int = 1000,
+        prefetch: int = 100,
+    ) -> Consumer:
+        """Deliver what ``exchange`` routes by ``routing_key`` to ``handler`` through a private
+        queue of this connection (exclusive, gone with it): for live views, not for work.
+
+        The queue keeps at most ``max_length`` messages, dropping the oldest, so a slow reader
+        never holds the broker's memory. The handler acks, as with ``consume``.
+        """
+        connection = self._require_connection()
+        channel = connection.channel(publisher_confirms=False)
+        await channel.initialize(timeout=self._connect_timeout)
+        try:
+            await channel.set_qos(prefetch_count=prefetch)
+            declared = await channel.declare_queue(
+                queue,
+                durable=False,
+                exclusive=True,
+                auto_delete=True,
+                arguments={"x-max-length": max_length, "x-overflow": "drop-head"},
+            )
+            await declared.bind(exchange, routing_key)
             tag = await declared.consume(handler)
         except BaseException:
             await channel.close()

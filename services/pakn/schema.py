@@ -320,6 +320,10 @@ class Case(Submission):
     search_terms: list[str] = Field(default_factory=list)
     #: Accent-folded content + contact: an exact repeat of a case is its duplicate.
     fingerprint: str | None = None
+    #: Times an operator moved the case to another lead agency (the triage decision is not a
+    #: move); more than two is ping-pong, flagged for the monitor. The deadline never restarts.
+    reassignments: int = Field(default=0, ge=0)
+    ping_pong: bool = False
     #: Events written with the case and removed once the broker confirmed them (outbox), so a
     #: crash between the write and the publish re-publishes instead of losing the event.
     outbox: list[CaseEvent] = Field(default_factory=list)

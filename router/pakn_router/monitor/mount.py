@@ -1,0 +1,84 @@
+"""``mount_monitor(app, keys)``: the monitor's routes, pages and background work on the router."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from pakn import http
+from pakn_router.monitor import api, pages
+from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys, utc_now
+from pakn_router.monitor.dead_letters import DeadLetterKeeper
+from pakn_router.monitor.stream import Hub, dead_letter_update
+from pakn_router.monitor.sweeper import DEFAULT_INTERVAL, Sweeper
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+KEEPER = web.AppKey("pakn_monitor_dead_letters", DeadLetterKeeper)
+SWEEPER = web.AppKey("pakn_monitor_sweeper", Sweeper)
+
+
+def mount_monitor(
+    app: web.Application,
+    keys: MonitorKeys,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    sweep_interval: float = DEFAULT_INTERVAL,
+) -> Monitor:
+    """Add the monitor to the router's ``app``: after ``mount_staff_auth`` (its middleware
+    guards every route here) and after the clean-up context that connects the store, the bus
+    and the router (the monitor's own start-up uses them)."""
+    classifier = app[keys.classifier]
+    monitor = Monitor(keys=keys, config=classifier.config, sla=classifier.sla, clock=clock)
+    app[MONITOR] = monitor
+    app[api.HUB] = Hub(monitor.agency_name)
+    aiohttp_jinja2.setup(
+        app,
+        app_key=pages.JINJA,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        filters=pages.FILTERS,
+    )
+    api.add_routes(app)
+    pages.add_routes(app)
+    app.router.add_static("/static/", HERE / "static")
+
+    async def running(app: web.Application) -> AsyncIterator[None]:
+        monitor.app = app
+        hub = app[api.HUB]
+        keeper = DeadLetterKeeper(
+            monitor.store,
+            monitor.bus,
+            clock=clock,
+            on_new=lambda letter: hub.publish(dead_letter_update(letter)),
+        )
+        sweeper = Sweeper(monitor.store, monitor.router, clock=clock, interval=sweep_interval)
+        await keeper.start()
+        try:
+            await hub.start(monitor.bus)
+        except BaseException:
+            await keeper.stop()
+            raise
+        sweeper.start()
+        app[KEEPER], app[SWEEPER] = keeper, sweeper
+        app[http.HEALTH_CHECKS].append(("dead_letters", keeper.health))
+        yield
+        await sweeper.stop()
+        await hub.close()
+        await keeper.stop()
+
+    async def close_streams(app: web.Application) -> None:
+        # Open event streams would hold the shutdown until their clients leave.
+        await app[api.HUB].close()
+
+    app.cleanup_ctx.append(running)
+    app.on_shutdown.append(close_streams)
+    return monitor
