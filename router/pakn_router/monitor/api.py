@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -237,10 +237,11 @@ async def get_case(request: web.Request) -> web.StreamResponse:
     return json_response(body)
 
 
-@require(*ACTORS)
-async def post_assign(request: web.Request) -> web.StreamResponse:
-    """``{"field", "lead_agency", "co_agencies", "reason", "category"?}``: a triage decision
-    (deadline from receipt) or a reassignment (reason required, deadline kept)."""
+async def _case_action(
+    request: web.Request,
+    action: Callable[[web.Request, str, Mapping[str, object]], Awaitable[Done]],
+) -> web.StreamResponse:
+    """The shape every operator action on a case shares: code, JSON body, action, answer."""
     code = tracking_code_of(request)
     if code is None:
         return error(400, "invalid_tracking_code", t.INVALID_TRACKING_CODE)
@@ -248,26 +249,23 @@ async def post_assign(request: web.Request) -> web.StreamResponse:
     if body is None:
         return error(400, "bad_request", t.BAD_REQUEST)
     try:
-        done = await assign_case(request, code, body)
+        done = await action(request, code, body)
     except ActionError as exc:
         return json_response(exc.as_json(), exc.status)
     return json_response(done.as_json(monitor_of(request)))
+
+
+@require(*ACTORS)
+async def post_assign(request: web.Request) -> web.StreamResponse:
+    """``{"field", "lead_agency", "co_agencies", "reason", "category"?}``: a triage decision
+    (deadline from receipt) or a reassignment (reason required, deadline kept)."""
+    return await _case_action(request, assign_case)
 
 
 @require(*ACTORS)
 async def post_redirect(request: web.Request) -> web.StreamResponse:
     """``{"to"?, "reason"?}``: confirm the router's suggested redirect, or make one."""
-    code = tracking_code_of(request)
-    if code is None:
-        return error(400, "invalid_tracking_code", t.INVALID_TRACKING_CODE)
-    body = await json_body(request)
-    if body is None:
-        return error(400, "bad_request", t.BAD_REQUEST)
-    try:
-        done = await redirect_case(request, code, body)
-    except ActionError as exc:
-        return json_response(exc.as_json(), exc.status)
-    return json_response(done.as_json(monitor_of(request)))
+    return await _case_action(request, redirect_case)
 
 
 @require(*READERS)
