@@ -283,3 +283,10 @@ DEAD_LETTER_FILTER = "Lọc theo tình trạng"
 REDIRECT_REASON = "Lý do chuyển hướng (gửi cho người phản ánh)"
 COUNTS_HEADING = "Số liệu chính"
 SUMMARY = "Thông tin hồ sơ"
+
+# Overdue cases handled by several agencies are escalated (Quy chế phối hợp 2022): the reason
+# is shown publicly on the tracking page until the lead agency records another.
+ESCALATION_REASON = (
+    "Hồ sơ liên quan đến nhiều cơ quan, đã quá thời hạn xử lý mà chưa có kết quả. Cơ quan chủ trì"
+    " tổng hợp, báo cáo Ủy ban nhân dân tỉnh xem xét, chỉ đạo."
+)

@@ -1,4 +1,5 @@
-"""Periodic upkeep: flag running cases past their deadline; publish events left in outboxes."""
+"""Periodic upkeep: flag running cases past their deadline, escalate overdue multi-agency
+cases to the provincial People's Committee, publish events left in outboxes."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from datetime import datetime, timedelta
 
 from pymongo.errors import PyMongoError
 
-from pakn.schema import Status
+from pakn.schema import Case, Escalation, EventKind, HistoryEntry, Status, dump_for_store
 from pakn.store import Store
+from pakn_router.cases import ROUTER, event
 from pakn_router.consumer import TRANSIENT, SubmissionRouter
+from pakn_router.monitor import messages as t
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +25,59 @@ DEFAULT_INTERVAL = 30.0
 STALE_OUTBOX = timedelta(seconds=20)
 
 
+#: Where an overdue case handled by several agencies is reported (Quy chế phối hợp 2022).
+ESCALATE_TO = "ubnd-tinh"
+RUNNING = [Status.ASSIGNED.value, Status.IN_PROGRESS.value]
+
+
 @dataclass(frozen=True)
 class Swept:
     marked_overdue: int
     events_published: int
+    escalated: int = 0
+
+
+async def escalate_overdue(store: Store, now: datetime) -> list[str]:
+    """Escalate overdue cases with co-agencies, once each: the escalation (its reason shown
+    publicly), a history entry and the `escalated` event, in one guarded update."""
+    escalated: list[str] = []
+    async for doc in store.cases.find(
+        {
+            "status": {"$in": RUNNING},
+            "due_at": {"$ne": None, "$lte": now},
+            "co_agencies.0": {"$exists": True},
+            "escalation": None,
+        }
+    ):
+        doc.pop("_id", None)
+        case = Case.model_validate(doc)
+        case.escalation = Escalation(to=ESCALATE_TO, reason=t.ESCALATION_REASON, at=now)
+        note = f"báo cáo {ESCALATE_TO}: quá hạn, nhiều cơ quan phối hợp"
+        entry = HistoryEntry(at=now, actor=ROUTER, action=EventKind.ESCALATED.value, note=note)
+        result = await store.cases.update_one(
+            {"submission_id": case.submission_id, "escalation": None},
+            {
+                "$set": {
+                    "escalation": dump_for_store(case.escalation),
+                    "overdue": True,
+                    "updated_at": now,
+                },
+                "$push": {
+                    "history": dump_for_store(entry),
+                    "outbox": dump_for_store(event(case, EventKind.ESCALATED, now, note)),
+                },
+            },
+        )
+        if result.modified_count:
+            escalated.append(case.submission_id)
+    return escalated
 
 
 async def mark_overdue(store: Store, now: datetime) -> int:
     """Set ``overdue`` on running cases whose deadline has passed; returns how many."""
     result = await store.cases.update_many(
         {
-            "status": {"$in": [Status.ASSIGNED.value, Status.IN_PROGRESS.value]},
+            "status": {"$in": RUNNING},
             "due_at": {"$ne": None, "$lte": now},
             "overdue": {"$ne": True},
         },
@@ -59,10 +104,18 @@ class Sweeper:
     async def sweep(self) -> Swept:
         now = self.clock()
         marked = await mark_overdue(self.store, now)
+        escalated = await escalate_overdue(self.store, now)
+        if escalated:
+            await self.router.flush_outbox({"submission_id": {"$in": escalated}})
         published = await self.router.flush_outbox({"updated_at": {"$lt": now - STALE_OUTBOX}})
-        if marked or published:
-            log.info("sweep: %d case(s) now overdue, %d late event(s) published", marked, published)
-        return Swept(marked, published)
+        if marked or published or escalated:
+            log.info(
+                "sweep: %d case(s) now overdue, %d escalated, %d late event(s) published",
+                marked,
+                len(escalated),
+                published,
+            )
+        return Swept(marked, published, len(escalated))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="monitor-sweeper")
