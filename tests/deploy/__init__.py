@@ -1,0 +1,1 @@
+"""Tests of the ops files in deploy/ and docker-compose.yml."""
