@@ -336,9 +336,8 @@ async def get_ping_pong(request: web.Request) -> web.StreamResponse:
     return json_response({"items": [case_summary(d, names, now) for d in docs]})
 
 
-@require(*READERS)
-async def get_overview(request: web.Request) -> web.StreamResponse:
-    """The dashboard: counts and the latest decisions (the user's scope)."""
+async def overview_of(request: web.Request) -> tuple[queries.Counts, list[dict[str, Any]]]:
+    """The dashboard's numbers and latest decisions, in the user's scope (page and API)."""
     monitor, staff = monitor_of(request), staff_of(request)
     now = monitor.clock()
     scope = scope_of(staff)
@@ -349,11 +348,16 @@ async def get_overview(request: web.Request) -> web.StreamResponse:
         scope=scope,
         operator=can_act(staff),
     )
-    docs = await queries.recent_cases(monitor.store, scope)
     names = names_of(monitor)
-    return json_response(
-        {"counts": numbers.as_json(), "recent": [case_summary(d, names, now) for d in docs]}
-    )
+    recent = [case_summary(d, names, now) for d in await queries.recent_cases(monitor.store, scope)]
+    return numbers, recent
+
+
+@require(*READERS)
+async def get_overview(request: web.Request) -> web.StreamResponse:
+    """The dashboard: counts and the latest decisions (the user's scope)."""
+    numbers, recent = await overview_of(request)
+    return json_response({"counts": numbers.as_json(), "recent": recent})
 
 
 @require(*READERS)

@@ -31,6 +31,7 @@ from pakn_router.monitor.actions import (
 from pakn_router.monitor.api import (
     assign_case,
     discard_letter,
+    overview_of,
     redirect_case,
     replay_letters,
     soon_until,
@@ -238,18 +239,7 @@ def _int(value: str | None) -> int:
 
 @require(*READERS)
 async def dashboard(request: web.Request) -> web.StreamResponse:
-    monitor, staff = monitor_of(request), staff_of(request)
-    now = monitor.clock()
-    scope = scope_of(staff)
-    numbers = await queries.counts(
-        monitor.store,
-        now=now,
-        soon_until=soon_until(monitor, now),
-        scope=scope,
-        operator=can_act(staff),
-    )
-    names = names_of(monitor)
-    recent = [case_summary(d, names, now) for d in await queries.recent_cases(monitor.store, scope)]
+    numbers, recent = await overview_of(request)
     return render(
         request,
         "dashboard.html",
