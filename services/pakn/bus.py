@@ -217,7 +217,8 @@ def submission_routing_key(submission: Submission) -> str:
 
 
 def case_routing_key(event: CaseEvent) -> str:
-    return f"case.{event.event.value}.{event.lead_agency or 'none'}"
+    """``case.<event>.<agency>``: the lead agency, or the one a copy is addressed to."""
+    return f"case.{event.event.value}.{event.addressed_to or event.lead_agency or 'none'}"
 
 
 def truncate_reason(reason: str, limit: int = MAX_ERROR_LENGTH) -> str:

@@ -294,6 +294,9 @@ class CaseEvent(_Model):
     co_agencies: list[str] = Field(default_factory=list)
     due_at: UtcDatetime | None = None
     note: str | None = None
+    #: Set on the copy of an event sent to an agency other than the lead (the agency a case
+    #: was taken from on reassignment): the routing key names it instead of the lead.
+    addressed_to: str | None = None
     schema_version: int = SCHEMA_VERSION
 
 

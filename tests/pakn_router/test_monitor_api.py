@@ -318,12 +318,15 @@ async def test_a_reassignment_needs_a_reason_keeps_the_deadline_and_the_third_is
         assert moved["case"]["ping_pong"] is (count == 3)
         assert moved["case"]["due_at"] == before["due_at"].isoformat(), "the clock never restarts"
 
-    keys = [key for key, _ in await case_events(events, sent.tracking_code)]
-    assert keys == [
-        f"case.reassigned.{BUILDING}",
-        f"case.reassigned.{CITY_LIGHTS}",
-        f"case.reassigned.{BUILDING}",
-    ]
+    published = await case_events(events, sent.tracking_code)
+    # Each move tells the new lead and the agency that loses the case (in either order).
+    keys = [key for key, _ in published]
+    assert sorted(keys) == sorted(
+        [f"case.reassigned.{BUILDING}", f"case.reassigned.{CITY_LIGHTS}"] * 3
+    )
+    assert all(e.lead_agency in {BUILDING, CITY_LIGHTS} for _, e in published)
+    told = [e for _, e in published if e.addressed_to is not None]
+    assert [e.addressed_to != e.lead_agency for e in told] == [True, True, True]
     case = await get_json(router, f"/api/v1/cases/{sent.tracking_code}", operator)
     notes = [h["note"] for h in case["history"] if h["action"] == "reassigned"]
     assert all(reason in note for note, (_, reason) in zip(notes, moves, strict=True))
@@ -764,7 +767,16 @@ def test_the_third_move_between_agencies_is_ping_pong(rules: actions.Rules) -> N
         assert (case.reassignments, case.ping_pong) == (count, count == 3)
     assert case.due_at == due
     assert [h.action for h in case.history[-2:]] == ["reassigned", "ping_pong"]
-    assert [e.event for e in case.outbox] == [EventKind.REASSIGNED] * 3
+    # Each move: one event for the new lead, one copy for the agency that lost the case.
+    assert [e.event for e in case.outbox] == [EventKind.REASSIGNED] * 6
+    assert [e.addressed_to for e in case.outbox] == [
+        None,
+        CITY_LIGHTS,
+        None,
+        BUILDING,
+        None,
+        CITY_LIGHTS,
+    ]
 
 
 def test_what_an_operator_may_not_do(rules: actions.Rules) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pakn.ids import new_event_id
 from pakn.schema import (
     FIELD_NAMES,
     FIELDS,
@@ -327,6 +328,12 @@ def _reassign(
     else:
         note = t.REASSIGN_CO_NOTE.format(reason=reason)
     _record(case, EventKind.REASSIGNED, actor, now, note)
+    if moved and old_lead is not None:
+        # The agency that loses the case hears it too, or it would keep working on it.
+        told = case.outbox[-1].model_copy(
+            update={"event_id": new_event_id(), "addressed_to": old_lead}
+        )
+        case.outbox.append(told)
     if moved and case.reassignments > PING_PONG_AFTER and not case.ping_pong:
         case.ping_pong = True
         case.history.append(
