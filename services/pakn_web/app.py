@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +32,11 @@ from pakn.schema import Attachment, Channel, Consent, Location, Submission, Subm
 from pakn.store import Store, connect_store
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
+from pakn_web import kept as kept_files
 from pakn_web import messages, metrics, open311
 from pakn_web.intake import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
+from pakn_web.intake import combined_limit_errors as kept_limit_errors
+from pakn_web.kept import KeptFile
 from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
 from pakn_web.settings import WebSettings
@@ -225,8 +230,12 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
             status=400,
         )
 
-    result = validate_input(read.fields, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    kept = await kept_files.load(app[STORE], read.kept_tokens, now)
+    uploads = [file.upload for file in kept] + read.uploads
+    result = validate_input(read.fields, now=now)
     errors: list[FieldError] = list(read.errors)
+    errors += kept_limit_errors(read, [file.upload for file in kept])
     if isinstance(result, list):
         errors = result + errors
     if errors:
@@ -234,7 +243,10 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
             metrics.VALIDATION_FAILURES.labels(error.code).inc()
         metrics.SUBMISSIONS.labels(channel.value, "invalid").inc()
         if html:
-            return await _render_form(request, read.fields, errors, read.idempotency_key, 422)
+            held = kept + await kept_files.keep(app[STORE], read.uploads, now)
+            return await _render_form(
+                request, read.fields, errors, read.idempotency_key, 422, kept=held
+            )
         return web.json_response(
             {"errors": [error.as_json() for error in errors]}, status=422, dumps=_json_text
         )
@@ -245,7 +257,7 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
             app,
             channel=channel,
             valid=result,
-            uploads=read.uploads,
+            uploads=uploads,
             idempotency_key=read.idempotency_key,
         )
     except IdempotencyConflict:
@@ -259,6 +271,7 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
         metrics.SUBMISSIONS.labels(channel.value, "unavailable").inc()
         retry_after = str(app[SETTINGS].retry_after)
         if html:
+            held = kept + await kept_files.keep(app[STORE], read.uploads, now)
             response = await _render_form(
                 request,
                 read.fields,
@@ -266,6 +279,7 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
                 read.idempotency_key,
                 503,
                 notice=messages.BROKER_UNAVAILABLE,
+                kept=held,
             )
             response.headers["Retry-After"] = retry_after
             return response
@@ -276,6 +290,7 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
             dumps=_json_text,
         )
     metrics.SUBMISSIONS.labels(channel.value, "replayed" if replayed else "accepted").inc()
+    await kept_files.release(app[STORE], kept)
     if html:
         raise web.HTTPSeeOther(f"/da-gui/{code}")
     return web.json_response(
@@ -384,9 +399,14 @@ async def _render_form(
     status: int,
     *,
     notice: str | None = None,
+    kept: Sequence[KeptFile] = (),
 ) -> web.Response:
     context = _form_context(fields, errors, idempotency_key)
     context["notice"] = notice
+    context["kept_files"] = [
+        {"token": file.token, "filename": file.filename, "kb": max(1, file.size // 1024)}
+        for file in kept
+    ]
     return aiohttp_jinja2.render_template("form.html", request, context, status=status)
 
 
@@ -535,9 +555,25 @@ async def _connections(app: web.Application) -> AsyncIterator[None]:
         raise
     app[STORE], app[BUS] = store, bus
     app[http.HEALTH_CHECKS].extend([("store", store.health), ("broker", bus.health)])
+    purger = asyncio.create_task(_purge_kept_files(store), name="purge-kept-files")
     yield
+    purger.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await purger
     await bus.close()
     await store.close()
+
+
+async def _purge_kept_files(store: Store) -> None:
+    """Hourly: delete photos held for forms that were never sent again."""
+    while True:
+        try:
+            purged = await kept_files.purge_expired(store, datetime.now(UTC))
+            if purged:
+                log.info("deleted %d photo(s) held for abandoned forms", purged)
+        except Exception:  # the store may be away; the next round tries again
+            log.warning("could not purge held photos", exc_info=True)
+        await asyncio.sleep(3600)
 
 
 def _agency_names(province: ProvinceConfig) -> AgencyNames:

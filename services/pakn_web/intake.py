@@ -21,6 +21,8 @@ MAX_BODY_BYTES = 36 * 1024 * 1024
 #: A text field of a form cannot be longer than this (the content limit is far below it).
 MAX_FIELD_BYTES = 256 * 1024
 FILE_FIELDS = frozenset({"files", "attachments", "photos"})
+#: Hidden inputs naming the photos kept from an earlier attempt (pakn_web.kept).
+KEPT_FIELD = "kept_files"
 CHUNK = 64 * 1024
 
 
@@ -40,6 +42,10 @@ class ReadSubmission:
     uploads: list[Upload] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     idempotency_key: str | None = None
+    #: Files sent before (attempts that had errors), named by the tokens the form carried.
+    kept_tokens: list[str] = field(default_factory=list)
+    #: How many files were sent this time, refused ones included (for the count limit).
+    files_sent: int = 0
 
 
 def _mb(limit: int) -> int:
@@ -97,6 +103,7 @@ async def _read_part(part: BodyPartReader, limit: int, budget: list[int]) -> tup
 
 async def read_multipart(request: web.Request) -> ReadSubmission:
     form: dict[str, str] = {}
+    kept_tokens: list[str] = []
     collector = _UploadCollector()
     budget = [MAX_BODY_BYTES]
     try:
@@ -114,7 +121,11 @@ async def read_multipart(request: web.Request) -> ReadSubmission:
                 raw, too_large = await _read_part(part, MAX_FIELD_BYTES, budget)
                 if too_large:
                     raise BadRequest(f"form field {name!r} is too large")
-                form[name] = raw.decode(part.get_charset("utf-8"), errors="replace")
+                value = raw.decode(part.get_charset("utf-8"), errors="replace")
+                if name == KEPT_FIELD:
+                    kept_tokens.append(value)
+                else:
+                    form[name] = value
     except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
         raise BadRequest(str(exc)) from exc
     collector.finish()
@@ -123,7 +134,23 @@ async def read_multipart(request: web.Request) -> ReadSubmission:
         uploads=collector.uploads,
         errors=collector.errors,
         idempotency_key=form.get("idempotency_key") or None,
+        kept_tokens=kept_tokens,
+        files_sent=collector.count,
     )
+
+
+def combined_limit_errors(read: ReadSubmission, kept: list[Upload]) -> list[FieldError]:
+    """The count and size limits over kept and new files together (each alone was checked)."""
+    codes = {error.code for error in read.errors}
+    errors: list[FieldError] = []
+    if len(kept) + read.files_sent > MAX_FILES and "too_many_files" not in codes:
+        message = message_for("too_many_files", None, maximum=MAX_FILES)
+        errors.append(FieldError("attachments", "too_many_files", message))
+    total = sum(u.size for u in kept) + sum(u.size for u in read.uploads)
+    if total > MAX_TOTAL_BYTES and "files_too_large" not in codes:
+        message = message_for("files_too_large", None, maximum_mb=_mb(MAX_TOTAL_BYTES))
+        errors.append(FieldError("attachments", "files_too_large", message))
+    return errors
 
 
 async def read_json(request: web.Request) -> ReadSubmission:
@@ -152,7 +179,12 @@ async def read_json(request: web.Request) -> ReadSubmission:
         )
     collector.finish()
     fields = {key: value for key, value in body.items() if key != "attachments"}
-    return ReadSubmission(fields=fields, uploads=collector.uploads, errors=collector.errors)
+    return ReadSubmission(
+        fields=fields,
+        uploads=collector.uploads,
+        errors=collector.errors,
+        files_sent=collector.count,
+    )
 
 
 async def read_submission(request: web.Request) -> ReadSubmission:
@@ -168,7 +200,9 @@ async def read_submission(request: web.Request) -> ReadSubmission:
             form = await request.post()
             flat = {k: v for k, v in form.items() if isinstance(v, str)}
             read = ReadSubmission(
-                fields=flatten_form(flat), idempotency_key=flat.get("idempotency_key") or None
+                fields=flatten_form(flat),
+                idempotency_key=flat.get("idempotency_key") or None,
+                kept_tokens=[v for v in form.getall(KEPT_FIELD, []) if isinstance(v, str)],
             )
     else:
         raise BadRequest(f"unsupported content type {request.content_type!r}")

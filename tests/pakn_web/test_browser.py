@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from pakn.bus import SUBMISSIONS_QUEUE
 from pakn.ids import is_valid_tracking_code
 from pakn.schema import Submission
 from tests.fixtures.broker import QueueInspector
 from tests.fixtures.browser import blocking_violations
-from tests.pakn_web.conftest import WebClient
+from tests.pakn_web.conftest import WebClient, jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,9 @@ async def test_a_citizen_fixes_a_mistake_and_gets_a_tracking_code(
     await page.get_by_label("Họ và tên").fill("Phạm Minh Tuấn")
     await page.get_by_label("Số điện thoại").fill("0935 246 810")
     await page.get_by_label("Tôi đồng ý").check()
+    await page.get_by_label("Hình ảnh, tài liệu").set_input_files(
+        files=FilePayload(name="den-tat.jpg", mimeType="image/jpeg", buffer=jpeg())
+    )
     await page.get_by_role("button", name="Gửi phản ánh").click()
 
     # The form comes back with what was typed and the mistake explained, nothing sent.
@@ -49,6 +52,8 @@ async def test_a_citizen_fixes_a_mistake_and_gets_a_tracking_code(
     await expect(page.get_by_label("Họ và tên")).to_have_value("Phạm Minh Tuấn")
     await expect(page.get_by_label("Số điện thoại")).to_have_value("0935 246 810")
     await expect(page.get_by_label("Tôi đồng ý")).to_be_checked()
+    # The photo is kept: browsers cannot refill a file input, so the page holds it.
+    await expect(page.get_by_label("den-tat.jpg")).to_be_checked()
     assert await amqp_queues.depth(SUBMISSIONS_QUEUE) == 0
 
     # The error summary links to the field.
@@ -67,6 +72,7 @@ async def test_a_citizen_fixes_a_mistake_and_gets_a_tracking_code(
     assert submission.tracking_code == code
     assert submission.content == ACCENTED
     assert submission.submitter.phone == "+84935246810"
+    assert [a.filename for a in submission.attachments] == ["den-tat.jpg"]
 
     # Refreshing the confirmation (or going back) does not send it again.
     await page.reload()
