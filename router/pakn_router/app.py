@@ -86,7 +86,11 @@ async def init_app(settings: RouterSettings) -> web.Application:
     app[CLASSIFIER] = Classifier.from_config_dir(settings.config_dir)
     app.cleanup_ctx.append(_running)
     # After _running: the monitor's start-up uses the store, bus and router it connects.
-    mount_monitor(app, MonitorKeys(SETTINGS, STORE, BUS, CLASSIFIER, ROUTER))
+    mount_monitor(
+        app,
+        MonitorKeys(SETTINGS, STORE, BUS, CLASSIFIER, ROUTER),
+        sweep_interval=settings.router_sweep_interval,
+    )
     return app
 
 

@@ -16,3 +16,5 @@ class RouterSettings(StaffServiceSettings):
     router_batch_wait: float = Field(default=0.02, ge=0)
     #: How long to wait for the broker to confirm one case event before retrying the batch.
     router_publish_timeout: float = Field(default=10.0, gt=0)
+    #: How often the monitor's sweep flags overdue cases, escalates and re-sends stale events.
+    router_sweep_interval: float = Field(default=30.0, gt=0)

@@ -77,6 +77,8 @@ def router_settings(
         tmp_path / "var",
         amqp_url=SecretStr(amqp_url),
         router_batch_wait=0.01,
+        # Tests sweep when they mean to; the background sweep would race them.
+        router_sweep_interval=3600,
     )
 
 

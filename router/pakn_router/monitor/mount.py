@@ -10,8 +10,10 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
 from pakn import http
+from pakn_router.consumer import TRANSIENT
 from pakn_router.monitor import api, pages
 from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys, utc_now
 from pakn_router.monitor.dead_letters import DeadLetterKeeper
@@ -67,6 +69,12 @@ def mount_monitor(
         except BaseException:
             await keeper.stop()
             raise
+        try:
+            # Events a crash left behind go out, and overdue cases are flagged, before the
+            # service answers its first request.
+            await sweeper.sweep()
+        except (PyMongoError, *TRANSIENT) as exc:
+            log.warning("start-up sweep failed, the next is in %.0f s: %s", sweep_interval, exc)
         sweeper.start()
         app[KEEPER], app[SWEEPER] = keeper, sweeper
         app[http.HEALTH_CHECKS].append(("dead_letters", keeper.health))

@@ -14,6 +14,7 @@ from pymongo.errors import PyMongoError
 
 from pakn.schema import Case, Escalation, EventKind, HistoryEntry, Status, dump_for_store
 from pakn.store import Store
+from pakn_router import metrics
 from pakn_router.cases import ROUTER, event
 from pakn_router.consumer import TRANSIENT, SubmissionRouter
 from pakn_router.monitor import messages as t
@@ -86,6 +87,17 @@ async def mark_overdue(store: Store, now: datetime) -> int:
     return result.modified_count
 
 
+async def measure_backlog(store: Store) -> None:
+    """What waits for people, as gauges: triage, needs_info, overdue, dead letters."""
+    for status in (Status.TRIAGE, Status.NEEDS_INFO):
+        waiting = await store.cases.count_documents({"status": status.value})
+        metrics.WAITING.labels(status.value).set(waiting)
+    metrics.OVERDUE.set(
+        await store.cases.count_documents({"status": {"$in": RUNNING}, "overdue": True})
+    )
+    metrics.DEAD_LETTERS_WAITING.set(await store.dead_letters.count_documents({"status": "new"}))
+
+
 class Sweeper:
     def __init__(
         self,
@@ -107,6 +119,7 @@ class Sweeper:
         escalated = await escalate_overdue(self.store, now)
         if escalated:
             await self.router.flush_outbox({"submission_id": {"$in": escalated}})
+        await measure_backlog(self.store)
         published = await self.router.flush_outbox({"updated_at": {"$lt": now - STALE_OUTBOX}})
         if marked or published or escalated:
             log.info(
@@ -128,9 +141,11 @@ class Sweeper:
             self._task = None
 
     async def _run(self) -> None:
+        # The first sweep is the caller's, at start-up (so it finishes before the service
+        # answers, and tests are not raced by it); this loop sweeps after each interval.
         while True:
+            await asyncio.sleep(self.interval)
             try:
                 await self.sweep()
             except (PyMongoError, *TRANSIENT) as exc:
                 log.warning("sweep failed, next in %.0f s: %s", self.interval, exc)
-            await asyncio.sleep(self.interval)
