@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from pakn.metrics import BATCH_BUCKETS, LATENCY_BUCKETS
 from pakn.schema import Case
@@ -35,6 +35,12 @@ DEAD_LETTERS = Counter(
 )
 RETRIES = Counter(
     "pakn_router_retries_total", "Batches held and retried after a transient failure", ["error"]
+)
+#: Set by the monitor's sweep (every 30 s): what waits for people, for dashboards and alerts.
+WAITING = Gauge("pakn_router_cases_waiting", "Cases waiting for people, by status", ["status"])
+OVERDUE = Gauge("pakn_router_overdue_cases", "Running cases past their deadline")
+DEAD_LETTERS_WAITING = Gauge(
+    "pakn_router_dead_letters_waiting", "Dead letters no operator has replayed or discarded yet"
 )
 EVENTS = Counter("pakn_router_events_total", "Case events published (confirmed)", ["event"])
 

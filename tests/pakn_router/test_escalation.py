@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY
+
 from pakn.store import Store
 from pakn_router.app import ROUTER
 from pakn_router.monitor.sweeper import ESCALATE_TO, Sweeper
@@ -18,6 +20,7 @@ from tests.pakn_router.test_monitor_api import (
     assigned_to,
     case_events,
     insert_case,
+    left_in_triage,
 )
 
 
@@ -52,3 +55,16 @@ async def test_an_overdue_multi_agency_case_is_escalated_once_with_a_public_reas
     for untouched in (late_alone, on_time):
         doc = await store.cases.find_one({"tracking_code": untouched.tracking_code})
         assert doc is not None and doc["escalation"] is None
+
+
+async def test_the_sweep_measures_what_waits_for_people(router: RouterClient, store: Store) -> None:
+    await insert_case(router, store, left_in_triage())
+    await insert_case(router, store, left_in_triage())
+    await insert_case(
+        router, store, assigned_to(CITY_LIGHTS), received_at=datetime.now(UTC) - timedelta(days=9)
+    )
+    await Sweeper(store, router.app[ROUTER], clock=lambda: datetime.now(UTC)).sweep()
+    waiting = REGISTRY.get_sample_value("pakn_router_cases_waiting", {"status": "triage"})
+    assert waiting == 2
+    assert REGISTRY.get_sample_value("pakn_router_overdue_cases") == 1
+    assert REGISTRY.get_sample_value("pakn_router_dead_letters_waiting") == 0
