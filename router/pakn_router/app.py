@@ -35,10 +35,13 @@ def classify_with(classifier: Classifier) -> Callable[[Submission | Case, str], 
 
     def classify(submission: Submission | Case, text: str) -> Classification:
         location = submission.location
+        # Everything the citizen said about the place: the address box and the commune picked
+        # from the list both count (a street name alone rarely names the ward).
+        place = ", ".join(filter(None, [location.address, location.commune, location.legacy_area]))
         return classifier.classify(
             text,
             title=submission.title,
-            address=location.address or location.commune,
+            address=place or None,
             lat=location.lat,
             lon=location.lon,
         )

@@ -52,6 +52,8 @@ SUBMIT_LIMITER = web.AppKey("submit_limiter", RateLimiter)
 LOOKUP_LIMITER = web.AppKey("lookup_limiter", RateLimiter)
 AGENCY_NAMES: web.AppKey[AgencyNames] = web.AppKey("agency_names")
 PROVINCE = web.AppKey("province", ProvinceConfig)
+#: The 65 communes and wards for the form's list, grouped by the pre-2025 area people know.
+COMMUNES: web.AppKey[list[tuple[str, list[str]]]] = web.AppKey("communes")
 
 HERE = Path(__file__).parent
 
@@ -403,6 +405,7 @@ async def _render_form(
 ) -> web.Response:
     context = _form_context(fields, errors, idempotency_key)
     context["notice"] = notice
+    context["communes"] = request.app[COMMUNES]
     context["kept_files"] = [
         {"token": file.token, "filename": file.filename, "kb": max(1, file.size // 1024)}
         for file in kept
@@ -576,6 +579,13 @@ async def _purge_kept_files(store: Store) -> None:
         await asyncio.sleep(3600)
 
 
+def _communes(province: ProvinceConfig) -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for locality in province.localities:
+        groups.setdefault(locality.legacy_areas[0], []).append(locality.name)
+    return [(area, sorted(names)) for area, names in sorted(groups.items())]
+
+
 def _agency_names(province: ProvinceConfig) -> AgencyNames:
     names = {agency.code: agency.name for agency in province.agencies}
     return names.get
@@ -588,6 +598,7 @@ async def init_app(settings: WebSettings) -> web.Application:
     app[SETTINGS] = settings
     app[PROVINCE] = load_province(settings.config_dir)
     app[AGENCY_NAMES] = _agency_names(app[PROVINCE])
+    app[COMMUNES] = _communes(app[PROVINCE])
     app[SUBMIT_LIMITER] = RateLimiter(
         capacity=settings.submit_burst, per_minute=settings.submit_per_minute
     )

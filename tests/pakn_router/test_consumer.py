@@ -182,3 +182,23 @@ async def test_healthz_and_metrics(router: RouterClient, publisher: Publish, sto
     assert 'pakn_router_decisions_total{decision="assign",field="chieu-sang",method="rule"}' in text
     assert "pakn_router_batch_size_bucket" in text
     assert json.loads(await (await router.get("/healthz")).text())["checks"]["routing"] == "ok"
+
+
+async def test_the_commune_picked_from_the_list_places_a_street_only_address(
+    router: RouterClient, publisher: Publish, store: Store
+) -> None:
+    street_only = make_submission(
+        "Đèn đường trước số 120 bị tắt ba đêm liền, rất tối và nguy hiểm.", address="120 Trần Phú"
+    )
+    picked = make_submission(
+        "Đèn đường trước số 88 bị tắt ba đêm liền, rất tối và nguy hiểm.", address="88 Trần Phú"
+    )
+    picked.location.commune = "Phường Bắc Nha Trang"
+    await publisher(street_only)
+    await publisher(picked)
+    alone = await wait_for_case(store, {"submission_id": street_only.submission_id})
+    placed = await wait_for_case(store, {"submission_id": picked.submission_id})
+    assert alone["status"] == "triage"  # a street alone does not name the ward
+    assert placed["status"] == "assigned"
+    assert placed["lead_agency"] == "ubnd-phuong-bac-nha-trang"
+    assert placed["location"]["commune_code"] == "22333"

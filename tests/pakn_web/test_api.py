@@ -67,6 +67,7 @@ async def test_a_multipart_report_with_a_real_photo_keeps_it_and_its_location(
         "content": report()["content"],
         "occurred_at": "27/11/2026 17:45",
         "address": "45 Lê Thánh Tôn, phường Nha Trang",
+        "commune": "Phường Bắc Nha Trang",
         "name": "Lê Thị Hoa",
         "phone": "0905123456",
         "consent": "1",
@@ -81,6 +82,7 @@ async def test_a_multipart_report_with_a_real_photo_keeps_it_and_its_location(
 
     submission = (await queued_submissions(amqp_queues))[0]
     assert submission.channel == "web"
+    assert submission.location.commune == "Phường Bắc Nha Trang"
     (attachment,) = submission.attachments
     assert attachment.filename == "IMG_2041.jpg"
     assert attachment.content_type == "image/jpeg"

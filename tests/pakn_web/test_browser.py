@@ -33,7 +33,8 @@ async def test_a_citizen_fixes_a_mistake_and_gets_a_tracking_code(
 
     await page.get_by_role("textbox", name="Nội dung", exact=True).fill(UNACCENTED)
     await page.get_by_label("Thời gian xảy ra").fill("27/11/2026 19:30")
-    await page.get_by_label("Địa điểm").fill("120 Trần Phú, phường Nha Trang")
+    await page.get_by_label("Địa điểm").fill("120 Trần Phú")
+    await page.get_by_label("Xã, phường").select_option("Phường Nha Trang")
     await page.get_by_label("Họ và tên").fill("Phạm Minh Tuấn")
     await page.get_by_label("Số điện thoại").fill("0935 246 810")
     await page.get_by_label("Tôi đồng ý").check()
@@ -73,6 +74,7 @@ async def test_a_citizen_fixes_a_mistake_and_gets_a_tracking_code(
     assert submission.content == ACCENTED
     assert submission.submitter.phone == "+84935246810"
     assert [a.filename for a in submission.attachments] == ["den-tat.jpg"]
+    assert submission.location.commune == "Phường Nha Trang"
 
     # Refreshing the confirmation (or going back) does not send it again.
     await page.reload()
