@@ -15,6 +15,7 @@ from pakn.territory import Agency, ProvinceConfig
 from pakn.worktime import WorkCalendar
 from pakn_router.classify import Classifier
 from pakn_router.consumer import SubmissionRouter
+from pakn_router.monitor.views import Names
 from pakn_router.settings import RouterSettings
 
 Clock = Callable[[], datetime]
@@ -51,12 +52,7 @@ class Monitor:
         return self.config.agencies
 
     def agency_name(self, code: str | None) -> str | None:
-        if code is None:
-            return None
-        try:
-            return self.config.agency(code).name
-        except KeyError:
-            return code
+        return Names(self.config).agency(code)
 
     def _started(self) -> web.Application:
         if self.app is None:
