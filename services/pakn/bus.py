@@ -29,6 +29,7 @@ from aio_pika.abc import (
     ExchangeType,
     HeadersType,
 )
+from aio_pika.connection import make_url
 from aio_pika.exceptions import (
     CONNECTION_EXCEPTIONS,
     ChannelNotFoundEntity,
@@ -373,15 +374,19 @@ class Bus:
         """Connect, open the publisher channel, declare the topology. Fails fast when down."""
         if self._connection is not None or self._closed:
             raise RuntimeError("a Bus is started once")
+        # Built here rather than by aio_pika.connect_robust, which leaves the connection it made
+        # unclosed when the first connect fails (a "never awaited" warning at collection).
+        connection = aio_pika.RobustConnection(
+            make_url(self._url),
+            reconnect_interval=self._reconnect_interval,
+            client_properties={"connection_name": self._name},
+        )
         try:
-            self._connection = await aio_pika.connect_robust(
-                self._url,
-                timeout=self._connect_timeout,
-                reconnect_interval=self._reconnect_interval,
-                client_properties={"connection_name": self._name},
-            )
+            await connection.connect(timeout=self._connect_timeout)
         except (TimeoutError, *CONNECTION_EXCEPTIONS) as exc:
+            await connection.close()
             raise BusUnavailable(f"cannot connect to the broker: {exc!r}") from exc
+        self._connection = connection
         self._connection.close_callbacks.add(self._on_connection_lost)
         self._connection.reconnect_callbacks.add(self._on_reconnected)
         try:
