@@ -15,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pakn.province import load_model
 
 VIETNAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_text(moment: datetime) -> str:
+    """A moment as people in the province read it: ``08:30 28/11/2026`` (naive means UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(VIETNAM_TZ).strftime("%H:%M %d/%m/%Y")
+
+
 HOLIDAYS_FILE = "holidays.yaml"
 #: Saturday and Sunday: cán bộ, công chức work a 5-day week (QĐ 188/1999/QĐ-TTg, Điều 1).
 WEEKEND = frozenset({5, 6})

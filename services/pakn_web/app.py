@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import time
@@ -32,6 +33,7 @@ from pakn.schema import Attachment, Channel, Consent, Location, Submission, Subm
 from pakn.store import Store, connect_store
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
+from pakn.worktime import local_text
 from pakn_web import kept as kept_files
 from pakn_web import messages, metrics, open311
 from pakn_web.intake import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
@@ -41,7 +43,7 @@ from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
 from pakn_web.settings import WebSettings
 from pakn_web.uploads import MAX_FILE_BYTES, MAX_FILES, Upload
-from pakn_web.validation import LOCAL_TZ, FieldError, ValidInput, validate_input
+from pakn_web.validation import FieldError, ValidInput, validate_input
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +203,6 @@ def _client_limit(request: web.Request, limiter: RateLimiter, route: str) -> Non
 
 
 def _json_text(body: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -347,11 +347,9 @@ async def get_case(request: web.Request) -> web.Response:
 
 
 def _localtime(value: str | datetime | None) -> str:
-    """An ISO time as people in Khánh Hòa read it: 08:30 28/11/2026."""
     if value is None:
         return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+    return local_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _mapping(value: object) -> dict[str, Any]:

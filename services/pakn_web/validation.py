@@ -7,16 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.text import diacritics_report, nfc
+from pakn.worktime import VIETNAM_TZ
 from pakn_web.messages import message_for
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONSENT_VERSION = "2026-01"
 
 CONTENT_MIN = 20
@@ -158,7 +157,7 @@ def parse_occurred_at(value: str) -> datetime:
         except ValueError:
             local = datetime.combine(date.fromisoformat(value.strip()), datetime.min.time())
     if local.tzinfo is None:
-        local = local.replace(tzinfo=LOCAL_TZ)
+        local = local.replace(tzinfo=VIETNAM_TZ)
     return local.astimezone(UTC)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pakn.ids import format_tracking_code
 from pakn.schema import FIELD_NAMES
 from pakn.territory import ProvinceConfig
-from pakn.worktime import VIETNAM_TZ
+from pakn.worktime import local_text
 from pakn_router.monitor import messages as t
 
 EXCERPT_LENGTH = 200
@@ -22,11 +22,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 def local_time(value: datetime | None) -> str:
-    """``dd/mm/yyyy HH:MM`` in the province's time, as staff read dates."""
-    if value is None:
-        return t.NONE
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+    """In the province's time, as citizens' pages show it (pakn.worktime.local_text)."""
+    return t.NONE if value is None else local_text(value)
 
 
 def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str:

@@ -16,7 +16,7 @@ import yaml
 
 from pakn.ids import format_tracking_code
 from pakn.settings import CoreSettings
-from pakn.worktime import VIETNAM_TZ as LOCAL_TZ
+from pakn.worktime import local_text
 
 
 def demo_reports() -> list[dict[str, Any]]:
@@ -88,7 +88,7 @@ async def _follow(session: aiohttp.ClientSession, base: str, codes: list[str], w
 def _local(moment: str | None) -> str:
     if moment is None:
         return "-"
-    return datetime.fromisoformat(moment).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+    return local_text(datetime.fromisoformat(moment))
 
 
 async def run_demo(base: str, wait: float) -> int:
