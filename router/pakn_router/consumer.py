@@ -61,6 +61,21 @@ DUPLICATE_KEY = 11000
 
 Classify = Callable[[Submission | Case, str], Classification]
 
+#: What routing a needs_info case (completed by a follow-up) changes on the stored case.
+ROUTED_KEYS = (
+    "status",
+    "field",
+    "category",
+    "priority",
+    "lead_agency",
+    "co_agencies",
+    "routing",
+    "due_at",
+    "sla",
+    "redirect",
+    "location",
+)
+
 
 class Poison(Exception):
     """A message that can never be processed: dead-lettered with this reason, then acked.
@@ -326,33 +341,16 @@ class SubmissionRouter:
             # The citizen answered: the clock runs again and the case is routed.
             paused = close_pause(parent.sla.paused, now)
             classification = self.classify(parent, combined_text(parent))
-            history_before = len(parent.history)
+            history_before, outbox_before = len(parent.history), len(parent.outbox)
             apply_classification(parent, classification, self.calendar, now, paused=paused)
             metrics.record_decision(parent, classification)
-            update["$set"].update(
-                {
-                    key: dump_for_store(parent)[key]
-                    for key in (
-                        "status",
-                        "field",
-                        "category",
-                        "priority",
-                        "lead_agency",
-                        "co_agencies",
-                        "routing",
-                        "due_at",
-                        "sla",
-                        "redirect",
-                        "location",
-                    )
-                }
-            )
+            routed = dump_for_store(parent)
+            update["$set"].update({key: routed[key] for key in ROUTED_KEYS})
             update["$push"]["history"] = {
-                "$each": [update["$push"]["history"]]
-                + [dump_for_store(h) for h in parent.history[history_before:]]
+                "$each": [update["$push"]["history"], *routed["history"][history_before:]]
             }
-            update["$push"]["outbox"] = {"$each": [dump_for_store(e) for e in parent.outbox]}
-            parent.outbox.clear()
+            # Only the events this change adds: any still in the stored outbox stay there.
+            update["$push"]["outbox"] = {"$each": routed["outbox"][outbox_before:]}
         result = await self.store.cases.update_one(
             {
                 "submission_id": parent.submission_id,
