@@ -16,6 +16,7 @@ from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.schema import FIELD_NAMES
 from pakn.territory import ProvinceConfig
 from pakn_web import messages
+from pakn_web.public import AgencyNames, public_view
 
 CONSENT_ATTRIBUTE = {
     "variable": True,
@@ -70,25 +71,23 @@ def to_submission_fields(form: dict[str, str], now: datetime) -> dict[str, Any]:
     }
 
 
-def request_view(case: dict[str, Any], names: Any) -> dict[str, Any]:
-    """One service request as GeoReport shows it: no personal data, as on /tra-cuu."""
-    confidential = bool(case.get("confidential"))
-    status = case.get("status", "received")
-    result = case.get("result") or {}
-    lead = case.get("lead_agency")
-    due_at = case.get("due_at")
+def request_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
+    """One service request as GeoReport shows it: drawn from the same public view as
+    /tra-cuu, so what the public may see is decided in one place (pakn_web.public)."""
+    view = public_view(case, names)
+    status = view["status"] or "received"
     return {
-        "service_request_id": case["tracking_code"],
+        "service_request_id": view["tracking_code"],
         "status": "open" if status in OPEN_STATUSES else "closed",
         "status_notes": messages.STATUS_LABELS.get(status, status),
-        "service_code": case.get("category"),
-        "service_name": FIELD_NAMES.get(case.get("field") or "", None),
-        "description": None if confidential else case.get("public_content"),
-        "agency_responsible": (names(lead) or lead) if lead else None,
-        "service_notice": None if confidential else result.get("text"),
-        "requested_datetime": _iso(case.get("received_at")),
-        "updated_datetime": _iso(case.get("updated_at") or case.get("received_at")),
-        "expected_datetime": _iso(due_at),
+        "service_code": view["category"],
+        "service_name": view["field_name"],
+        "description": view["public_content"],
+        "agency_responsible": view["lead_agency_name"],
+        "service_notice": (view["result"] or {}).get("text"),
+        "requested_datetime": view["received_at"],
+        "updated_datetime": _iso(case.get("updated_at")) or view["received_at"],
+        "expected_datetime": view["due_at"],
         # Where it happened is kept off public views, like the citizen's own address.
         "address": None,
         "lat": None,
