@@ -97,21 +97,6 @@ def gps_location(data: bytes, content_type: str) -> tuple[float, float] | None:
     return round(lat, 6), round(lon, 6)
 
 
-def strip_metadata(data: bytes, content_type: str) -> bytes:
-    """The image re-encoded without EXIF (GPS, camera serial): for anything shown publicly."""
-    if content_type not in _IMAGE_TYPES:
-        return data
-    with Image.open(io.BytesIO(data)) as image:
-        clean = Image.new(image.mode, image.size)
-        clean.paste(image)
-        out = io.BytesIO()
-        fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}.get(
-            content_type, "JPEG"
-        )
-        clean.save(out, format=fmt)
-        return out.getvalue()
-
-
 def accept(claimed_name: str | None, data: bytes, index: int) -> Upload | None:
     """The upload if its bytes are an accepted type (None means the `file_type` error)."""
     content_type = sniff(data)

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from pakn_web.uploads import accept, gps_location, safe_filename, sniff, strip_metadata
+from pakn_web.uploads import accept, gps_location, safe_filename, sniff
 
 
 def jpeg_with_gps(lat: float = 12.2388, lon: float = 109.1967) -> bytes:
@@ -57,9 +57,3 @@ def test_photo_location_is_kept_for_routing() -> None:
     assert location == pytest.approx((12.2388, 109.1967), abs=1e-4)
     upload = accept("IMG_0001.jpg", jpeg_with_gps(), 1)
     assert upload is not None and upload.lat == pytest.approx(12.2388, abs=1e-4)
-
-
-def test_public_copies_lose_their_location() -> None:
-    clean = strip_metadata(jpeg_with_gps(), "image/jpeg")
-    assert gps_location(clean, "image/jpeg") is None
-    assert sniff(clean) == "image/jpeg"
