@@ -71,6 +71,11 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"ping_pong": True},
         ),
     ],
+    "attachments.files": [
+        # A retried submission finds its stored files; a form shown again finds held photos.
+        IndexModel([("metadata.submission_id", ASCENDING)], name="submission_id", sparse=True),
+        IndexModel([("metadata.token", ASCENDING)], name="kept_token", sparse=True),
+    ],
     "dead_letters": [
         IndexModel([("status", ASCENDING), ("received_at", DESCENDING)], name="status_received"),
         IndexModel([("received_at", DESCENDING)], name="received_at"),

@@ -85,23 +85,26 @@ def _body_hash(valid: ValidInput, uploads: list[Upload]) -> str:
     return body_sha256(body)
 
 
-async def _store_uploads(store: Store, submission: str, uploads: list[Upload]) -> list[Attachment]:
-    """Put the files in GridFS once: a retry finds the ones a first attempt already stored."""
+async def _store_uploads(
+    store: Store, submission: str, uploads: list[Upload], *, retry: bool
+) -> list[Attachment]:
+    """Put the files in GridFS once: a retry reuses what a first attempt already stored."""
+    stored: dict[str, str] = {}
+    if retry and uploads:
+        stored = {
+            doc["metadata"]["sha256"]: str(doc["_id"])
+            async for doc in store.db["attachments.files"].find(
+                {"metadata.submission_id": submission}, {"metadata.sha256": 1}
+            )
+        }
     attachments: list[Attachment] = []
     for upload in uploads:
-        existing = await store.db["attachments.files"].find_one(
-            {"metadata.submission_id": submission, "metadata.sha256": upload.sha256},
-            {"_id": 1},
+        ref = stored.get(upload.sha256) or await store.put_attachment(
+            upload.data,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            metadata={"submission_id": submission, "sha256": upload.sha256},
         )
-        if existing is not None:
-            ref = str(existing["_id"])
-        else:
-            ref = await store.put_attachment(
-                upload.data,
-                filename=upload.filename,
-                content_type=upload.content_type,
-                metadata={"submission_id": submission, "sha256": upload.sha256},
-            )
         metrics.UPLOAD_BYTES.labels(upload.content_type).observe(upload.size)
         attachments.append(
             Attachment(
@@ -150,7 +153,7 @@ async def accept_submission(
         received_at=now,
     )
     try:
-        attachments = await _store_uploads(store, sid, uploads)
+        attachments = await _store_uploads(store, sid, uploads, retry=not reservation.created)
     except Exception as exc:
         raise Unavailable("attachment store") from exc
     submission = Submission(

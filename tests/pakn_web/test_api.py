@@ -343,3 +343,16 @@ async def test_metrics_count_outcomes(web: WebClient) -> None:
     assert 'pakn_web_submissions_total{channel="app",outcome="invalid"}' in text
     assert 'pakn_web_validation_failures_total{code="required"}' in text
     assert "pakn_web_confirm_seconds_bucket" in text
+
+
+async def test_a_retry_reuses_the_photos_the_first_attempt_stored(
+    web: WebClient, amqp_queues: QueueInspector, store: Store
+) -> None:
+    headers = {**JSON, **key()}
+    body = report(attachments=[{"filename": "ho-ga.jpg", "data": _b64(jpeg())}])
+    for _ in range(2):
+        response = await web.post("/api/v1/submissions", json=body, headers=headers)
+        assert response.status == 202
+    first, again = await queued_submissions(amqp_queues)
+    assert first.attachments[0].ref == again.attachments[0].ref
+    assert await store.db["attachments.files"].count_documents({}) == 1
