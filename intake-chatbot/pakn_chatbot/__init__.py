@@ -1,0 +1,1 @@
+"""The chatbot: portal widget, Zalo and Messenger webhooks and the Vietnamese dialogue."""

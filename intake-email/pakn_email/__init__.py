@@ -1,0 +1,1 @@
+"""The mailbox pakn@khanhhoa.gov.vn: IMAP intake, MIME parsing, SMTP acknowledgements."""
