@@ -38,7 +38,8 @@ from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_c
 from pakn.text import diacritics_report, fold, nfc
 from pakn.worktime import local_text
 from pakn_chatbot import messages
-from pakn_web.validation import parse_occurred_at, validate_input
+from pakn.intake import IntakePolicy, check_report
+from pakn.intake.validation import parse_occurred_at
 
 Slot = Literal["content", "place", "time", "name", "phone"]
 SLOTS: tuple[Slot, ...] = ("content", "place", "time", "name", "phone")
@@ -49,9 +50,24 @@ MAX_ASKS = 3
 #: Slots the agency can ask for later; name and phone are how it would ask.
 GIVE_UP: frozenset[Slot] = frozenset({"content", "place", "time"})
 MAX_PHOTOS = 5
+#: Fewer words than this, once phone, time and name are taken out, are no description.
+CONTENT_WORDS = 3
 #: A draft untouched this long is dropped (the citizen is told when next writing).
 ABANDON_AFTER = timedelta(hours=24)
 FUTURE_TOLERANCE = timedelta(minutes=15)
+
+#: What a chat report may be accepted with, for the agency to ask back: what the dialogue
+#: asked for in vain (content the citizen could not write with diacritics, a place or a
+#: time asked three times). Anything else the core refuses is asked again.
+CHAT_POLICY = IntakePolicy(
+    problems=frozenset(
+        {
+            ("content", "missing_diacritics"),
+            ("location.address", "required"),
+            ("occurred_at", "required"),
+        }
+    )
+)
 
 #: Field names of the core's validation errors → the slot that fixes them.
 _ERROR_SLOTS: dict[str, Slot] = {
@@ -151,7 +167,6 @@ class Submit:
     conversation: int
     confirmed_at: datetime
     fields: dict[str, Any]
-    problems: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -260,7 +275,13 @@ def _tracking_code(text: str, key: str) -> str | None | Literal["invalid", "ask"
 # --- the turn -----------------------------------------------------------------------------
 
 
-def step(state: State, incoming: Incoming, *, places: PlaceFinder | None = None) -> Turn:
+def step(
+    state: State,
+    incoming: Incoming,
+    *,
+    places: PlaceFinder | None = None,
+    abandon_after: timedelta = ABANDON_AFTER,
+) -> Turn:
     """One message: the new state, what to answer, and what the service must do."""
     now = incoming.now
     text = nfc(incoming.text or "").strip()
@@ -274,7 +295,7 @@ def step(state: State, incoming: Incoming, *, places: PlaceFinder | None = None)
         turn.replies.extend(dict.fromkeys(incoming.emergency_advice))
         turn.events.append("emergency")
 
-    if st.draft is not None and st.updated_at is not None and now - st.updated_at > ABANDON_AFTER:
+    if st.draft is not None and st.updated_at is not None and now - st.updated_at > abandon_after:
         _reset(st)
         turn.replies.append(messages.EXPIRED)
         turn.events.append("abandoned")
@@ -404,8 +425,7 @@ def _collect(
         if getattr(draft, slot) is None or overwrite:
             _set(draft, slot, value)
             filled.append(slot)
-    if first and text and draft.content is None:
-        draft.content = text
+    if first and text and draft.content is None and _answer(draft, "content", text, now, places):
         filled.insert(0, "content")
     if filled and len(filled) > 1 or (filled and asked is None and not first):
         turn.replies.append(
@@ -453,8 +473,8 @@ def _answer(
 ) -> bool:
     """Reads ``text`` as the answer to the question about ``slot``; False if it is none."""
     if slot == "content":
-        if len(re.findall(r"[^\W\d_]", _without_slots(text, now, places))) < 3:
-            return False  # only a phone, a time…: an answer to another question
+        if len(re.findall(r"[^\W\d_]+", _without_slots(text, now, places))) < CONTENT_WORDS:
+            return False  # only a phone, a name…: an answer to another question
         rewrite = draft.diacritics_asked and bool(draft.content) and _lacks_diacritics(
             draft.content or ""
         )
@@ -597,8 +617,7 @@ def _first_problem(st: State, now: datetime) -> tuple[Slot, str | None] | None:
 
 
 def _core_errors(st: State, now: datetime) -> list[Any]:
-    result = validate_input(report_fields(st), now=now)
-    return result if isinstance(result, list) else []
+    return check_report(report_fields(st), now=now, policy=CHAT_POLICY).errors
 
 
 def report_fields(st: State) -> dict[str, Any]:
@@ -658,7 +677,6 @@ def _on_confirm(
                 conversation=st.conversation,
                 confirmed_at=now,
                 fields=report_fields(st),
-                problems=_problems(draft),
             )
         )
         return turn
@@ -732,18 +750,6 @@ def _on_correcting(
     return turn
 
 
-def _problems(draft: Draft) -> list[tuple[str, str]]:
-    """What the agency must ask for: slots given up on, as (field, code) of the schema."""
-    fields = {
-        "content": ("content", "missing_diacritics"),
-        "place": ("location.address", "required"),
-        "time": ("occurred_at", "required"),
-        "name": ("submitter.name", "required"),
-        "phone": ("submitter.contact", "required"),
-    }
-    return [fields[slot] for slot in SLOTS if slot in draft.given_up]
-
-
 def _summary(st: State) -> str:
     draft = st.draft
     assert draft is not None
@@ -787,6 +793,12 @@ def submitted(state: State, tracking_code: str, status_url: str) -> Turn:
 def submit_unavailable(state: State) -> Turn:
     """The broker could not confirm: nothing is lost, the citizen sends "gửi" again."""
     return Turn(state.model_copy(deep=True), [messages.SUBMIT_UNAVAILABLE])
+
+
+def submit_refused(state: State, problems: Sequence[str]) -> Turn:
+    """The core refused what the dialogue let through (it should not): say what, keep all."""
+    text = messages.SUBMIT_INVALID.format(problems=" ".join(problems))
+    return Turn(state.model_copy(deep=True), [text])
 
 
 def status_reply(tracking_code: str, view: dict[str, Any] | None) -> str:

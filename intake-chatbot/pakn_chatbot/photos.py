@@ -15,7 +15,8 @@ import aiohttp
 from pakn.store import Store
 from pakn_chatbot import messages
 from pakn_chatbot.dialogue import Photo, PhotoRejected
-from pakn_web.uploads import MAX_FILE_BYTES, Upload, accept
+from pakn.intake import Upload, check_upload
+from pakn.intake.uploads import MAX_FILE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ async def fetch_photos(
             log.warning("photo download failed for %s: %s", key, type(exc).__name__)
             results.append(PhotoRejected(name, messages.PHOTO_UNREACHABLE))
             continue
-        upload = accept(name, data, index)
+        upload = check_upload(name, data, index)
         if upload is None:
             results.append(PhotoRejected(name, messages.PHOTO_TYPE))
             continue
