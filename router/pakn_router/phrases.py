@@ -1,126 +1,25 @@
-"""Whole-word phrase matching on Vietnamese: accent-blind on plain text, exact on marked text.
-
-Accent folding merges words ("chợ"/"cho", "cháy"/"chạy", "cống"/"công"), so a phrase is
-matched on folded words only when the text was typed without diacritics. In a text written
-with them (most texts: the web form refuses those without) each word must also carry the
-phrase word's marks, tone placement aside ("hoà" = "hòa") and hỏi/ngã taken as one. A phrase
-word written without marks ("ko", "nc", "UBND") matches whatever marks.
-"""
+"""Whole-word phrase matching on Vietnamese words (pakn.words): a trie of phrases, and cues."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Generic, TypeVar
 
-from pakn.text import fold
+from pakn.words import PLACE_BREAKS, SENTENCE_BREAKS, Word, Words, agree, words
+
+__all__ = [
+    "PLACE_BREAKS",
+    "SENTENCE_BREAKS",
+    "Cues",
+    "Hit",
+    "PhraseIndex",
+    "Word",
+    "Words",
+    "words",
+]
 
 T = TypeVar("T")
-
-_WORD = re.compile(r"[^\W_]+")
-# Where a phrase may not run across. "Sentence" breaks for topic phrases; place names keep the
-# period because citizens write "P. Vĩnh Hải", "TP. Nha Trang".
-SENTENCE_BREAKS = frozenset('.,;:!?()[]{}"“”«»…|•\n\r')
-PLACE_BREAKS = frozenset(',;:!?()[]{}"“”«»…|•\n\r')
-
-# Tone marks (combining, after NFD): huyền, sắc, ngã, hỏi, nặng.
-_TONES = {"\u0300": 1, "\u0301": 2, "\u0303": 3, "\u0309": 4, "\u0323": 5}
-_NGA, _HOI = 3, 4
-# Vowel-shape marks (â ê ô, ă, ơ ư) and đ make another letter, not another tone.
-_SHAPES = frozenset("\u0302\u0306\u031b")
-#: Below this share of marked words a text is taken as typed without diacritics.
-MARKED_TEXT_SHARE = 0.3
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """One word: its accent-folded form and, when it carries marks, its letters and tone.
-
-    ``base`` keeps the vowel shapes and đ but not the tone, so "hoà" and "hòa" are one word
-    whatever vowel carries the mark; it is None for a word written without any mark.
-    """
-
-    folded: str
-    base: str | None
-    tone: int
-    start: int = 0
-    end: int = 0
-
-    def agrees_with(self, other: Word) -> bool:
-        """Whether a marked text word can be the phrase word ``other`` (same folded form).
-
-        A phrase word written without marks ("ko", "nc", "nha trang") accepts any marks. Hỏi
-        and ngã are taken as one: many Vietnamese speakers do not tell them apart when writing
-        ("hư hõng", "sữa chữa").
-        """
-        if other.base is None:
-            return True
-        if self.base != other.base:
-            return False
-        return self.tone == other.tone or {self.tone, other.tone} == {_HOI, _NGA}
-
-
-@lru_cache(maxsize=65536)
-def _analyse(text: str) -> tuple[str, str | None, int]:
-    """(folded, base, tone) of one word; a text's vocabulary repeats, so this is cached."""
-    lowered = text.lower()
-    decomposed = unicodedata.normalize("NFD", lowered)
-    tone = 0
-    kept: list[str] = []
-    marked = "đ" in lowered or "ð" in lowered
-    for ch in decomposed:
-        if ch in _TONES:
-            tone, marked = _TONES[ch], True
-        elif ch in _SHAPES:
-            kept.append(ch)
-            marked = True
-        elif unicodedata.category(ch) != "Mn":
-            kept.append(ch)
-    base = unicodedata.normalize("NFC", "".join(kept)) if marked else None
-    return fold(lowered), base, tone
-
-
-@dataclass(frozen=True, slots=True)
-class Words:
-    """A text cut into words; None marks a break a phrase may not cross."""
-
-    items: tuple[Word | None, ...]
-    #: Whether the text is written with diacritics: then marks must agree, not only letters.
-    marked: bool
-    source: str = ""
-
-    def span_text(self, start: int, end: int) -> str:
-        """The original characters of words ``start``..``end`` (exclusive)."""
-        first, last = self.items[start], self.items[end - 1]
-        assert first is not None and last is not None
-        return self.source[first.start : last.end]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-def words(text: str, breaks: frozenset[str] = SENTENCE_BREAKS) -> Words:
-    """``text`` as words, in NFC, with a break wherever a character of ``breaks`` stands."""
-    text = unicodedata.normalize("NFC", text)
-    items: list[Word | None] = []
-    position = 0
-    marked = plain = 0
-    for match in _WORD.finditer(text):
-        gap = text[position : match.start()]
-        if gap != " " and items and not breaks.isdisjoint(gap):
-            items.append(None)
-        word = Word(*_analyse(match.group()), match.start(), match.end())
-        if word.base is not None:
-            marked += 1
-        elif not word.folded.isdigit():
-            plain += 1
-        items.append(word)
-        position = match.end()
-    share = marked / (marked + plain) if marked + plain else 0.0
-    return Words(tuple(items), share >= MARKED_TEXT_SHARE, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,22 +75,8 @@ class PhraseIndex(Generic[T]):
                 node = child
                 position += 1
                 for phrase_words, payload in node.entries:
-                    if not text.marked or _agree(items[start:position], phrase_words):
+                    if not text.marked or agree(items[start:position], phrase_words):
                         yield Hit(start, position, payload)
-
-
-def _agree(found: Sequence[Word | None], phrase: Sequence[Word]) -> bool:
-    for word, wanted in zip(found, phrase, strict=True):
-        if word is None:
-            return False
-        if word.base is None:
-            # A plain word in a marked text is what it says ("cho" is not "chợ"), unless the
-            # phrase word is plain too.
-            if wanted.base is not None:
-                return False
-        elif not word.agrees_with(wanted):
-            return False
-    return True
 
 
 class Cues(Generic[T]):
