@@ -10,7 +10,7 @@ Why patterns and not phrases: citizens do not write the list's wording. "Dây đ
 is a few *slots* in order ("dây điện … đứt|rơi|rớt"), each slot one of a few word sequences,
 with at most ``within`` words between two slots, inside one sentence; ``any_order`` lets the
 slots come in either order ("bị đứt dây điện"). Matching is whole words, accent-blind on a
-text typed without marks and exact on a marked one (pakn.words), so "đang chạy" is not
+text typed without marks and exact on a marked one (pakn.phrases), so "đang chạy" is not
 "đang cháy".
 
 A match right after a hedge of its clause ("sợ", "nguy cơ", "suýt", "không có"…) is a risk,
@@ -30,8 +30,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from pakn.phrases import Word, words
 from pakn.province import load_model
-from pakn.words import Word, words
 
 __all__ = [
     "SAFETY_FILE",
