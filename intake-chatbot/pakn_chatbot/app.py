@@ -153,7 +153,9 @@ async def _keep(app: web.Application, events: list[InboundEvent]) -> None:
 # --- wiring -----------------------------------------------------------------------------
 
 
-def _senders(settings: ChatbotSettings, app: web.Application, http_session: aiohttp.ClientSession) -> dict[str, Sender]:
+def _senders(
+    settings: ChatbotSettings, app: web.Application, http_session: aiohttp.ClientSession
+) -> dict[str, Sender]:
     clients: dict[str, Sender] = {}
     if settings.messenger_page_token is not None:
         clients["messenger"] = MessengerClient(
@@ -215,7 +217,9 @@ async def _chatbot(app: web.Application) -> AsyncIterator[None]:
         )
         app[CHATBOT], app[SENDER] = chatbot, sender
         app[INBOX] = inbox.InboxWorker(store, chatbot.handle)
-        app[NOTIFIER] = CaseNotifier(store, reporter.public_view, settings.public_url, sender.wake.set)
+        app[NOTIFIER] = CaseNotifier(
+            store, reporter.public_view, settings.public_url, sender.wake.set
+        )
         yield
 
 

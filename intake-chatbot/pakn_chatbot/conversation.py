@@ -18,7 +18,7 @@ import aiohttp
 
 from pakn.extract import PlaceFinder
 from pakn.store import Store
-from pakn_chatbot import dialogue, metrics, outbox, photos, sessions
+from pakn_chatbot import dialogue, messages, metrics, outbox, photos, sessions
 from pakn_chatbot.dialogue import Incoming, Lookup, State, Submit, Turn
 from pakn_chatbot.platforms import InboundEvent, split_text
 from pakn_chatbot.submit import Reporter, SubmitRefused, SubmitUnavailable
@@ -102,9 +102,12 @@ class Chatbot:
                     self.store,
                     [
                         outbox.OutgoingMessage(
-                            f"{key}:{event.event_id}:{i}:{j}", event.platform, event.user_id,
-                            piece, "reply",
-                        )  # fmt: skip
+                            f"{key}:{event.event_id}:{i}:{j}",
+                            event.platform,
+                            event.user_id,
+                            piece,
+                            "reply",
+                        )
                         for i, text in enumerate(replies)
                         for j, piece in enumerate(split_text(text))
                     ],
@@ -129,7 +132,9 @@ class Chatbot:
             return TurnResult(replies)
         raise sessions.SessionConflict(key)
 
-    async def _effects(self, turn: Turn, event: InboundEvent, now: datetime) -> tuple[State, list[str]]:
+    async def _effects(
+        self, turn: Turn, event: InboundEvent, now: datetime
+    ) -> tuple[State, list[str]]:
         state = turn.state
         replies = list(turn.replies)
         for effect in turn.effects:
@@ -208,7 +213,7 @@ class Chatbot:
                         f"{doc['_id']}:expired:{doc.get('version', 0)}",
                         platform,
                         str(doc.get("user_id")),
-                        dialogue.messages.EXPIRED,
+                        messages.EXPIRED,
                         "notice",
                     )
                 ],

@@ -35,11 +35,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pakn.extract import PlaceFinder, find_name, find_phone, find_time
 from pakn.extract import extract as extract_slots
 from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_code
+from pakn.intake import IntakePolicy, check_report
+from pakn.intake.validation import parse_occurred_at
 from pakn.text import diacritics_report, fold, nfc
 from pakn.worktime import local_text
 from pakn_chatbot import messages
-from pakn.intake import IntakePolicy, check_report
-from pakn.intake.validation import parse_occurred_at
 
 Slot = Literal["content", "place", "time", "name", "phone"]
 SLOTS: tuple[Slot, ...] = ("content", "place", "time", "name", "phone")
@@ -194,8 +194,11 @@ class Turn:
 def _key(text: str) -> str:
     """Folded, punctuation and the polite particles at the end removed: "Hủy ạ!" → "huy"."""
     words = re.findall(r"[^\W_]+", fold(text))
-    while words and words[-1] in {"a", "nhe", "nha", "nhe", "di", "ak", "ah", "roi"}:
+    while words and words[-1] in {"a", "nhe", "nha", "di", "ak", "ah", "roi"}:
         words.pop()
+    # "Dạ", "Thưa", "Vâng ạ" open a polite answer; what follows is the answer.
+    while len(words) > 1 and words[0] in {"da", "thua", "vang", "oi"}:
+        words.pop(0)
     return " ".join(words)
 
 
@@ -244,6 +247,36 @@ _CORRECTION_ITEMS: tuple[tuple[str, Slot], ...] = (
 )
 
 
+_PRONOUNS = {"toi", "em", "minh", "chau", "con", "anh", "chi"}
+_YES_PHRASES = ("dong y", "gui", "xac nhan", "dung roi", "chinh xac", "vang", "ok")
+
+
+def _is_yes(key: str) -> bool:
+    """ "đồng ý", "Dạ em đồng ý", "gửi giúp em", "ok luôn": yes; "có người bị thương": no."""
+    if key in _YES:
+        return True
+    words = key.split()
+    while words and words[0] in _PRONOUNS:
+        words = words[1:]
+    rest = " ".join(words)
+    for phrase in _YES_PHRASES:
+        if rest == phrase or (
+            rest.startswith(phrase + " ") and len(words) <= len(phrase.split()) + 3
+        ):
+            return True
+    return False
+
+
+def _without_greeting(key: str) -> str:
+    """ "chao ban toi muon phan anh" → "toi muon phan anh"."""
+    for greeting in sorted(_GREETINGS, key=len, reverse=True):
+        if key == greeting:
+            return ""
+        if key.startswith(greeting + " "):
+            return key[len(greeting) + 1 :]
+    return key
+
+
 def _correction_item(rest: str) -> tuple[Slot | None, str]:
     """The item named after "sửa" and what follows it ("sửa số điện thoại 0905…")."""
     words = rest.split()
@@ -254,7 +287,7 @@ def _correction_item(rest: str) -> tuple[Slot | None, str]:
     return None, rest
 
 
-def _tracking_code(text: str, key: str) -> str | None | Literal["invalid", "ask"]:
+def _tracking_code(text: str, key: str) -> str | Literal["invalid", "ask"] | None:
     """A tracking code the citizen asks about; "invalid"/"ask" when asked without a good one."""
     if match := _LOOKUP.match(key):
         digits = match["code"].strip()
@@ -351,7 +384,8 @@ def step(
         return _on_correcting(st, text, key, now, turn, places)
 
     if st.stage == "idle":
-        if key in _GREETINGS or _INTENT.match(key) or (wants_secret and len(key.split()) <= 4):
+        rest = _without_greeting(key)
+        if not rest or _INTENT.match(rest) or (wants_secret and len(key.split()) <= 4):
             if key in _GREETINGS and st.submitted and messages.GREETING not in turn.replies:
                 turn.replies.append(messages.GREETING)
             if not wants_secret or st.draft is not None:
@@ -427,7 +461,7 @@ def _collect(
             filled.append(slot)
     if first and text and draft.content is None and _answer(draft, "content", text, now, places):
         filled.insert(0, "content")
-    if filled and len(filled) > 1 or (filled and asked is None and not first):
+    if (filled and len(filled) > 1) or (filled and asked is None and not first):
         turn.replies.append(
             messages.NOTED.format(items=", ".join(messages.SLOT_LABELS[s] for s in filled))
         )
@@ -475,8 +509,10 @@ def _answer(
     if slot == "content":
         if len(re.findall(r"[^\W\d_]+", _without_slots(text, now, places))) < CONTENT_WORDS:
             return False  # only a phone, a name…: an answer to another question
-        rewrite = draft.diacritics_asked and bool(draft.content) and _lacks_diacritics(
-            draft.content or ""
+        rewrite = (
+            draft.diacritics_asked
+            and bool(draft.content)
+            and _lacks_diacritics(draft.content or "")
         )
         if draft.content is None or overwrite or rewrite:
             draft.content = text
@@ -512,9 +548,17 @@ def _answer(
             _set(draft, "name", named.name)
             return True
         words = re.findall(r"[^\W\d_]+", text)
-        if 1 <= len(words) <= 6 and not re.search(r"\d", text) and _key(text) not in _YES | _NO:
+        lower = text == text.lower()
+        plausible = (
+            1 <= len(words) <= (4 if lower else 6)
+            and not re.search(r"\d", text)
+            and (lower or all(w[0].isupper() for w in words))
+            and _key(text) not in _YES | _NO
+            and not _found(text, now, places)
+        )
+        if plausible:
             name = " ".join(words)
-            _set(draft, "name", name.title() if name == name.lower() else name)
+            _set(draft, "name", name.title() if lower else name)
             return True
         return False
     phone = find_phone(text)
@@ -527,9 +571,7 @@ def _answer(
 def _without_slots(text: str, now: datetime, places: PlaceFinder | None) -> str:
     """``text`` without the phone, time and name it gives (what is left to be content)."""
     found = extract_slots(text, now=now, places=None)
-    spans = sorted(
-        (m.start, m.end) for m in (found.phone, found.time, found.name) if m is not None
-    )
+    spans = sorted((m.start, m.end) for m in (found.phone, found.time, found.name) if m is not None)
     kept, position = [], 0
     for start, end in spans:
         kept.append(text[position:start])
@@ -653,7 +695,7 @@ def _prompt(st: State) -> list[str]:
 
 
 def _on_consent(st: State, key: str, now: datetime, turn: Turn, places: PlaceFinder | None) -> Turn:
-    if key in _YES or key.startswith("dong y"):
+    if _is_yes(key) or key == "co":
         st.consent = ConsentRecord(version=messages.CONSENT_VERSION, at=now)
         st.stage = "confirm"
         turn.replies.append(messages.CONSENT_THANKS)
@@ -670,7 +712,7 @@ def _on_confirm(
 ) -> Turn:
     draft = st.draft
     assert draft is not None
-    if key in _YES:
+    if _is_yes(key):
         turn.effects.append(
             Submit(
                 draft=draft.model_copy(deep=True),
@@ -687,9 +729,7 @@ def _on_confirm(
             turn.replies.append(messages.ASK_CORRECTION)
             return turn
         value_text = _original_tail(text, rest)
-        if value_text and _answer(
-            draft, slot, value_text, now, places, overwrite=True, loose=True
-        ):
+        if value_text and _answer(draft, slot, value_text, now, places, overwrite=True, loose=True):
             turn.replies.append(messages.CORRECTED.format(item=messages.SLOT_LABELS[slot]))
             _advance(st, now, turn, places, failed=None)
             return turn
@@ -729,9 +769,7 @@ def _on_correcting(
             turn.replies.append(messages.ASK_CORRECTION)
             return turn
         value_text = _original_tail(text, rest)
-        if value_text and _answer(
-            draft, slot, value_text, now, places, overwrite=True, loose=True
-        ):
+        if value_text and _answer(draft, slot, value_text, now, places, overwrite=True, loose=True):
             turn.replies.append(messages.CORRECTED.format(item=messages.SLOT_LABELS[slot]))
             _advance(st, now, turn, places, failed=None)
             return turn

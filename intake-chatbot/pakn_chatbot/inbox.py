@@ -11,6 +11,7 @@ no-op.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -90,10 +91,8 @@ class InboxWorker:
         while True:
             await self.run_once()
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), interval)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> int:
         done = 0
@@ -107,7 +106,10 @@ class InboxWorker:
                         {"status": "working", "lease_until": {"$lte": now}},
                     ]
                 },
-                {"$set": {"status": "working", "lease_until": now + LEASE}, "$inc": {"attempts": 1}},
+                {
+                    "$set": {"status": "working", "lease_until": now + LEASE},
+                    "$inc": {"attempts": 1},
+                },
                 sort=[("received_at", ASCENDING)],
                 return_document=ReturnDocument.AFTER,
             )

@@ -7,10 +7,10 @@ from typing import Final
 BOT_NAME: Final = "Trợ lý PAKN Khánh Hòa"
 
 GREETING: Final = (
-    "Xin chào, tôi là {bot}, trợ lý tự động tiếp nhận phản ánh, kiến nghị của tỉnh Khánh Hòa."
+    f"Xin chào, tôi là {BOT_NAME}, trợ lý tự động tiếp nhận phản ánh, kiến nghị của tỉnh Khánh Hòa."
     " Bạn cứ kể sự việc bằng lời của mình: chuyện gì xảy ra, ở đâu, khi nào — tôi sẽ hỏi thêm"
     " những gì còn thiếu. Gõ “tra cứu” kèm mã hồ sơ để xem tình trạng, “hủy” để dừng."
-).format(bot=BOT_NAME)
+)
 
 # --- asking for what is missing -----------------------------------------------------------
 
@@ -92,7 +92,9 @@ SUMMARY: Final = (
 )
 SUMMARY_PHOTOS: Final = "• Ảnh đính kèm: {count}\n"
 SUMMARY_CONFIDENTIAL: Final = "• Giữ bí mật thông tin người phản ánh: có\n"
-ASK_CORRECTION: Final = "Bạn muốn sửa mục nào: nội dung, địa điểm, thời gian, họ tên hay số điện thoại?"
+ASK_CORRECTION: Final = (
+    "Bạn muốn sửa mục nào: nội dung, địa điểm, thời gian, họ tên hay số điện thoại?"
+)
 CORRECTED: Final = "Đã sửa {item}."
 
 SUBMITTED: Final = (

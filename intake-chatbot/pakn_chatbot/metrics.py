@@ -51,7 +51,9 @@ SEND_FAILURES = Counter(
     ["platform"],
 )
 TOKEN_REFRESHES = Counter(
-    "pakn_chatbot_token_refreshes_total", "Platform access tokens refreshed", ["platform", "outcome"]
+    "pakn_chatbot_token_refreshes_total",
+    "Platform access tokens refreshed",
+    ["platform", "outcome"],
 )
 CASE_UPDATES = Counter(
     "pakn_chatbot_case_updates_total", "Case events told to citizens, by event", ["event"]

@@ -13,6 +13,7 @@ citizen is still being retried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -137,10 +138,8 @@ class OutboxSender:
         while True:
             await self.run_once()
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), interval)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> int:
         sent = 0

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 import aiohttp
 
+from pakn.intake import Upload, check_upload
+from pakn.intake.uploads import MAX_FILE_BYTES
 from pakn.store import Store
 from pakn_chatbot import messages
 from pakn_chatbot.dialogue import Photo, PhotoRejected
-from pakn.intake import Upload, check_upload
-from pakn.intake.uploads import MAX_FILE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ async def fetch_photos(
             data = await _fetch(session, url, MAX_FILE_BYTES)
         except TooLarge:
             limit_mb = MAX_FILE_BYTES // 2**20
-            results.append(PhotoRejected(name, messages.PHOTO_TOO_LARGE.format(maximum_mb=limit_mb)))
+            results.append(
+                PhotoRejected(name, messages.PHOTO_TOO_LARGE.format(maximum_mb=limit_mb))
+            )
             continue
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             log.warning("photo download failed for %s: %s", key, type(exc).__name__)

@@ -19,6 +19,9 @@ def _url() -> str:
 
 
 SERVICE = ServiceSpec(
-    name="chatbot", summary="chat webhooks (widget, Zalo OA, Messenger)", main=_main, url=_url,
+    name="chatbot",
+    summary="chat webhooks (widget, Zalo OA, Messenger)",
+    main=_main,
+    url=_url,
     order=30,
 )

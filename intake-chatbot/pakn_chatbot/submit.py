@@ -20,6 +20,7 @@ from pakn.schema import Channel
 from pakn.store import Store
 from pakn_chatbot.dialogue import CHAT_POLICY
 
+
 class SubmitUnavailable(Exception):
     """The store or broker could not take the report now; the citizen sends "gửi" again."""
 

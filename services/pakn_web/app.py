@@ -15,16 +15,17 @@ import jinja2
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
-from pakn import connections, http, loops
+from pakn import connections, http, loops, public
 from pakn.connections import STORE
 from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_code
 from pakn.intake import metrics as intake_metrics
 from pakn.intake.messages import message_for
 from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable
-from pakn.intake.reservations import IdempotencyConflict, lookup_reservation
+from pakn.intake.reservations import IdempotencyConflict
 from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
 from pakn.intake.validation import FieldError, Report, validate_report
 from pakn.logs import configure_logging
+from pakn.public import AgencyNames, public_view
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
@@ -33,7 +34,6 @@ from pakn_web import kept as kept_files
 from pakn_web import messages, metrics, open311
 from pakn_web.body import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
 from pakn_web.kept import KeptFile
-from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
 from pakn_web.settings import WebSettings
 
@@ -209,18 +209,7 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
 
 
 async def find_public_case(app: web.Application, code: str) -> dict[str, Any] | None:
-    store, names = app[STORE], app[AGENCY_NAMES]
-    case = await store.cases.find_one({"tracking_code": code})
-    if case is not None:
-        return public_view(case, names)
-    reservation = await lookup_reservation(store, code)
-    if reservation is None:
-        return None
-    # A follow-up has its own code but lives on the case it added to: show that case.
-    parent = await store.cases.find_one({"followups.submission_id": reservation.submission_id})
-    if parent is not None:
-        return {**public_view(parent, names), "added_to": parent["tracking_code"]}
-    return reserved_view(code, reservation.received_at)
+    return await public.find_public_case(app[STORE], app[AGENCY_NAMES], code)
 
 
 async def get_case(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ and the router in-process to turn chat reports into cases."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -64,16 +65,12 @@ class Platforms:
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
 
-    async def wait_for(
-        self, what: Callable[[], bool], *, within: float = 15.0
-    ) -> None:
+    async def wait_for(self, what: Callable[[], bool], *, within: float = 15.0) -> None:
         async with asyncio.timeout(within):
             while not what():
                 self.arrived.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.arrived.wait(), 0.2)
-                except TimeoutError:
-                    pass
 
     def texts(self, platform: str) -> list[str]:
         sent = self.messenger if platform == "messenger" else self.zalo
@@ -208,5 +205,3 @@ async def say(chat: ChatClient, user: str, text: str, **extra: Any) -> list[str]
     assert response.status == 200, await response.text()
     replies: list[str] = (await response.json())["replies"]
     return replies
-
-

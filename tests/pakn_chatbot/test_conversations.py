@@ -103,6 +103,8 @@ def _check_case(case: dict[str, Any], expected: dict[str, Any]) -> None:
         assert case["priority"] == expected["priority"]
     if "commune_code" in expected:
         assert case["location"]["commune_code"] == expected["commune_code"], case["location"]
+    if "commune" in expected:
+        assert case["location"]["commune"] == expected["commune"], case["location"]
     if "name" in expected:
         assert case["submitter"]["name"] == expected["name"]
     if "phone" in expected:

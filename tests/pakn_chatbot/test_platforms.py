@@ -70,8 +70,11 @@ def test_zalo_mac_is_sha256_of_app_id_body_timestamp_and_oa_secret() -> None:
         (_zalo_body(), None, "123"),
         (_zalo_body(), "mac=" + "0" * 64, "123"),
         # Signed correctly, but for another app.
-        (_zalo_body(app_id="999"), "mac=" + zalo_mac(_zalo_body(app_id="999"), "999",
-                                                    "1764745200000", "oa-secret"), "123"),  # fmt: skip
+        (
+            _zalo_body(app_id="999"),
+            "mac=" + zalo_mac(_zalo_body(app_id="999"), "999", "1764745200000", "oa-secret"),
+            "123",
+        ),
         (b"not json", "mac=00", "123"),
     ],
 )
