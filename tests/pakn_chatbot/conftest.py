@@ -77,8 +77,9 @@ class Platforms:
         return [item["message"]["text"] for item in sent]
 
 
-@pytest.fixture
-async def platforms() -> AsyncIterator[Platforms]:
+@contextlib.asynccontextmanager
+async def platform_server() -> AsyncIterator[Platforms]:
+    """A local server standing in for Meta's and Zalo's APIs and the photos they host."""
     app = web.Application()
     state: dict[str, Platforms] = {}
 
@@ -144,17 +145,19 @@ async def platforms() -> AsyncIterator[Platforms]:
 
 
 @pytest.fixture
-def chatbot_settings(
-    mongodb_url: str,
-    store_database: str,
-    amqp_url: str,
-    tmp_path: Path,
-    platforms: Platforms,
+async def platforms() -> AsyncIterator[Platforms]:
+    async with platform_server() as platforms:
+        yield platforms
+
+
+def chatbot_test_settings(
+    mongodb_url: str, amqp_url: str, var_dir: Path, platforms: Platforms
 ) -> ChatbotSettings:
+    """The chatbot on this store and broker, talking to ``platforms``, with quick retries."""
     return settings_for_test(
         ChatbotSettings,
-        url_with_database(mongodb_url, store_database),
-        tmp_path / "var",
+        mongodb_url,
+        var_dir,
         amqp_url=SecretStr(amqp_url),
         confirm_timeout=3.0,
         messenger_verify_token=SecretStr(MESSENGER_VERIFY),
@@ -170,6 +173,19 @@ def chatbot_settings(
         outbox_interval=0.2,
         outbox_first_backoff=0.2,
         outbox_max_backoff=1.0,
+    )
+
+
+@pytest.fixture
+def chatbot_settings(
+    mongodb_url: str,
+    store_database: str,
+    amqp_url: str,
+    tmp_path: Path,
+    platforms: Platforms,
+) -> ChatbotSettings:
+    return chatbot_test_settings(
+        url_with_database(mongodb_url, store_database), amqp_url, tmp_path / "var", platforms
     )
 
 
