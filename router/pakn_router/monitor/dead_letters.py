@@ -2,8 +2,9 @@
 
 Each message is stored (idempotently: the same message dead at the same moment is one record),
 then acked; a body too large to sit in the record (a document holds 16 MB) is kept in GridFS
-and the record keeps its size, hash and a preview; a store outage holds the delivery and retries, never requeues it. Nothing leaves
-the store except by an operator's action, and even a discarded letter stays, marked.
+and the record keeps its size, hash and a preview; a store outage holds the delivery and
+retries, never requeues it. Nothing leaves the store except by an operator's action, and
+even a discarded letter stays, marked.
 """
 
 from __future__ import annotations
