@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from pakn.settings import HttpServiceSettings
 
@@ -42,3 +42,24 @@ class ChatbotSettings(HttpServiceSettings):
     outbox_max_backoff: float = Field(default=600.0, gt=0)
     #: Timeout of one call to a platform (send, photo download, token refresh).
     platform_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator(
+        "messenger_verify_token",
+        "messenger_app_secret",
+        "messenger_page_token",
+        "zalo_app_id",
+        "zalo_app_secret",
+        "zalo_oa_secret",
+        "zalo_oa_token",
+        "zalo_refresh_token",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # An empty secret (compose's `${X:-}`) must switch a platform off, not sign with "".
+        if value is None or (
+            isinstance(value, str | SecretStr)
+            and not str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+        ):
+            return None
+        return value

@@ -183,3 +183,11 @@ def test_long_replies_are_split_where_the_platform_accepts_them() -> None:
     assert all(len(p) <= 500 for p in pieces)
     assert "\n".join(pieces) == text
     assert split_text("ngắn") == ["ngắn"]
+
+
+def test_an_empty_secret_switches_a_platform_off() -> None:
+    from pakn_chatbot.settings import ChatbotSettings
+
+    settings = ChatbotSettings(messenger_app_secret="", zalo_oa_secret="  ", zalo_app_id="")
+    assert settings.messenger_app_secret is None
+    assert settings.zalo_oa_secret is None and settings.zalo_app_id is None
