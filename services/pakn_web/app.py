@@ -631,4 +631,6 @@ async def init_app(settings: WebSettings) -> web.Application:
 def main() -> None:
     settings = WebSettings()
     configure_logging("web", settings.log_level)
-    http.run_app(lambda: init_app(settings), settings.host, settings.web_port)
+    http.run_app(
+        lambda: init_app(settings), settings.host, settings.web_port, variable="PAKN_WEB_PORT"
+    )
