@@ -20,6 +20,7 @@ from aiohttp import web
 from pakn.auth.web import require, staff_of
 from pakn.schema import FIELD_NAMES, FIELDS, Status
 from pakn.store import AttachmentNotFound
+from pakn.worktime import WorkCalendar
 from pakn_router.monitor import dead_letters as dl
 from pakn_router.monitor import messages as t
 from pakn_router.monitor import queries
@@ -77,8 +78,11 @@ async def json_body(request: web.Request) -> dict[str, Any] | None:
 
 
 def soon_until(monitor: Monitor, now: datetime) -> datetime:
-    """The end of "due soon": one working day of office time from now."""
-    calendar = monitor.calendar
+    """The end of "due soon": one working day of office time from now (included)."""
+    return due_soon_until(monitor.calendar, now)
+
+
+def due_soon_until(calendar: WorkCalendar, now: datetime) -> datetime:
     return calendar.add_working_time(now, calendar.hours.day_length)
 
 

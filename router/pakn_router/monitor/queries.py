@@ -171,9 +171,17 @@ async def ping_pong_cases(
     return [doc async for doc in cursor.sort("updated_at", DESCENDING).limit(limit)]
 
 
-def running_before(until: datetime, scope: Scope, agency: str | None = None) -> dict[str, Any]:
+def running_before(
+    until: datetime, scope: Scope, agency: str | None = None, *, including: bool = False
+) -> dict[str, Any]:
+    """Running cases due before ``until`` — or at it too, with ``including``.
+
+    "Overdue" is strictly before now; "due soon" includes its end, or a case due at 17:00 on
+    the next working day (exactly one working day away at the end of today) is in neither.
+    """
+    bound = "$lte" if including else "$lt"
     return _and(
-        {"status": {"$in": RUNNING}, "due_at": {"$ne": None, "$lt": until}},
+        {"status": {"$in": RUNNING}, "due_at": {"$ne": None, bound: until}},
         {"lead_agency": agency} if agency else {},
         scope.query(),
     )
@@ -200,7 +208,7 @@ async def deadlines_by_agency(
 ) -> list[AgencyDeadlines]:
     """Per lead agency: running cases past their deadline, and those due before soon_until."""
     pipeline: list[dict[str, Any]] = [
-        {"$match": running_before(soon_until, scope)},
+        {"$match": running_before(soon_until, scope, including=True)},
         {
             "$group": {
                 "_id": "$lead_agency",
@@ -222,7 +230,9 @@ async def due_cases(
     store: Store, *, soon_until: datetime, scope: Scope, agency: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Running cases due before ``soon_until`` (overdue ones first), of one agency or all."""
-    cursor = store.cases.find(running_before(soon_until, scope, agency), LIST_PROJECTION)
+    cursor = store.cases.find(
+        running_before(soon_until, scope, agency, including=True), LIST_PROJECTION
+    )
     return [doc async for doc in cursor.sort("due_at", ASCENDING).limit(limit)]
 
 
@@ -250,7 +260,7 @@ async def counts(
     """The dashboard's numbers (triage and dead letters only for those who handle them)."""
     cases = store.cases
     overdue = await cases.count_documents(running_before(now, scope))
-    soon = await cases.count_documents(running_before(soon_until, scope)) - overdue
+    soon = await cases.count_documents(running_before(soon_until, scope, including=True)) - overdue
     return Counts(
         triage=(await cases.count_documents({"status": Status.TRIAGE.value}) if operator else 0),
         overdue=overdue,
