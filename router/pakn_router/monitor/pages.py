@@ -16,6 +16,7 @@ from multidict import MultiDictProxy
 from pakn.auth import messages as auth_messages
 from pakn.auth.web import LOGOUT_PATH, require, staff_of
 from pakn.ids import format_tracking_code
+from pakn.phone import dial_phone, display_phone
 from pakn.schema import FIELD_NAMES, FIELDS, Status
 from pakn.territory import Agency
 from pakn_router.monitor import dead_letters as dl
@@ -100,6 +101,8 @@ def _percent(value: float | None) -> str:
 
 
 FILTERS: dict[str, Callable[..., str]] = {
+    "phone": display_phone,
+    "dial": dial_phone,
     "when": _when,
     "size": _size,
     "code": _code,

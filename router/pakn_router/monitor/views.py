@@ -93,8 +93,16 @@ def case_summary(doc: Mapping[str, Any], names: Names, now: datetime) -> dict[st
         "title": doc.get("title"),
         "excerpt": excerpt(doc.get("content")),
         "confidential": bool(doc.get("confidential")),
-        "redirect": doc.get("redirect"),
+        "redirect": _redirect(doc, names),
     }
+
+
+def _redirect(doc: Mapping[str, Any], names: Names) -> dict[str, Any] | None:
+    """Where a complaint was sent, by the agency's name (never its bare code)."""
+    redirect = doc.get("redirect")
+    if not redirect:
+        return None
+    return {**redirect, "to_name": names.agency(redirect.get("to"))}
 
 
 def routing_view(doc: Mapping[str, Any], names: Names, config: ProvinceConfig) -> dict[str, Any]:

@@ -51,7 +51,7 @@
   source.addEventListener("case", function (message) {
     var data = JSON.parse(message.data);
     var code = data.tracking_code;
-    show(code + ": " + data.event_name + " — " + data.lead_agency_name, "/ho-so/" + code);
+    show((data.tracking_code_display || code) + ": " + data.event_name + " — " + data.lead_agency_name, "/ho-so/" + code);
     if (page === "triage" && data.status !== "triage") {
       var card = document.querySelector('.card[data-code="' + code + '"]');
       if (card) {
