@@ -6,7 +6,6 @@ data (Luật 91/2025/QH15) is a required attribute of every service."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from xml.etree import ElementTree
 
 from aiohttp import web
 
+from pakn import http
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.schema import FIELD_NAMES
 from pakn.territory import ProvinceConfig
@@ -227,9 +227,7 @@ def respond(body: Any, fmt: Format, *, root: str, status: int = 200) -> web.Resp
         return web.Response(
             text=to_xml(root, body), status=status, content_type="text/xml", charset="utf-8"
         )
-    return web.json_response(
-        body, status=status, dumps=lambda value: json.dumps(value, ensure_ascii=False)
-    )
+    return http.json_response(body, status=status)
 
 
 def error(status: int, description: str, fmt: Format = "json") -> web.Response:
