@@ -275,4 +275,9 @@ async def init_app(settings: ChatbotSettings) -> web.Application:
 def main() -> None:
     settings = ChatbotSettings()
     configure_logging("chatbot", settings.log_level)
-    http.run_app(lambda: init_app(settings), settings.host, settings.chatbot_port)
+    http.run_app(
+        lambda: init_app(settings),
+        settings.host,
+        settings.chatbot_port,
+        variable="PAKN_CHATBOT_PORT",
+    )
