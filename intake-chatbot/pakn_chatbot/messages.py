@@ -161,8 +161,8 @@ AFTER_SUBMIT: Final = (
 UPDATES: Final[dict[str, str]] = {
     "assigned": "Hồ sơ {code} đã được chuyển đến {agency} để xử lý. Hạn xử lý: {due}.",
     "needs_info": (
-        "Hồ sơ {code} cần bổ sung thông tin: {question} Bạn vui lòng trả lời tại đây hoặc gọi"
-        " 1900 1023."
+        "Hồ sơ {code} cần bổ sung thông tin: {question} Bạn vui lòng gọi tổng đài 1900 1023"
+        " hoặc gửi phần bổ sung trên cổng {portal} kèm mã hồ sơ này."
     ),
     "escalated": "Hồ sơ {code} đã quá hạn và được báo cáo lên {agency} để chỉ đạo xử lý.",
     "published": "Hồ sơ {code} đã có kết quả trả lời: {result} Xem chi tiết tại {url}.",

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pakn.ids import format_tracking_code
+from pakn.intake.messages import message_for
 from pakn.schema import CaseEvent, EventKind
 from pakn.store import Store
 from pakn.worktime import local_text
@@ -22,6 +23,9 @@ from pakn_chatbot import messages, metrics, outbox
 TOLD: frozenset[EventKind] = frozenset(
     {EventKind.ASSIGNED, EventKind.NEEDS_INFO, EventKind.ESCALATED, EventKind.PUBLISHED}
 )
+
+#: How the router's note of an incomplete arrival begins (pakn_router.cases.mark_needs_info).
+ROUTER_NOTE = "thiếu thông tin"
 
 PublicView = Callable[[str], Awaitable[dict[str, Any] | None]]
 
@@ -37,7 +41,19 @@ def recipient_of(channel_ref: str | None) -> tuple[str, str] | None:
     return platform, user
 
 
-def update_text(event: CaseEvent, view: dict[str, Any] | None, public_url: str) -> str:
+def missing_question(problems: list[dict[str, Any]]) -> str | None:
+    """What a case that arrived incomplete lacks, in the core's Vietnamese words."""
+    texts = [
+        message_for(str(p.get("code")), str(p.get("field")))
+        for p in problems
+        if p.get("code") and p.get("field")
+    ]
+    return " ".join(dict.fromkeys(texts)) or None
+
+
+def update_text(
+    event: CaseEvent, view: dict[str, Any] | None, public_url: str, *, question: str | None = None
+) -> str:
     """The message for one event, from the event and the case's public view."""
     view = view or {}
     code = format_tracking_code(event.tracking_code)
@@ -52,9 +68,10 @@ def update_text(event: CaseEvent, view: dict[str, Any] | None, public_url: str) 
         code=code,
         agency=agency,
         due=local_text(due) if due else messages.UPDATE_NO_DETAIL,
-        question=event.note or messages.UPDATE_NO_DETAIL,
+        question=question or event.note or messages.UPDATE_NO_DETAIL,
         result=result,
         url=url,
+        portal=public_url.rstrip("/"),
     )
 
 
@@ -85,7 +102,14 @@ class CaseNotifier:
             return
         platform, user = recipient
         view = await self.public_view(event.tracking_code)
-        text = update_text(event, view, self.public_url)
+        question = None
+        # The router's own note lists codes ("thiếu thông tin (content: …)"): say it in words.
+        if event.event is EventKind.NEEDS_INFO and (event.note or "").startswith(ROUTER_NOTE):
+            case = await self.store.cases.find_one(
+                {"tracking_code": event.tracking_code}, {"problems": 1}
+            )
+            question = missing_question(list((case or {}).get("problems") or []))
+        text = update_text(event, view, self.public_url, question=question)
         await outbox.enqueue(
             self.store,
             [outbox.OutgoingMessage(f"case:{event.event_id}", platform, user, text, "update")],

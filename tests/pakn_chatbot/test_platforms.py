@@ -191,3 +191,31 @@ def test_an_empty_secret_switches_a_platform_off() -> None:
     settings = ChatbotSettings(messenger_app_secret="", zalo_oa_secret="  ", zalo_app_id="")
     assert settings.messenger_app_secret is None
     assert settings.zalo_oa_secret is None and settings.zalo_app_id is None
+
+
+def test_news_of_a_case_is_told_in_the_citizens_words() -> None:
+    from datetime import UTC, datetime
+
+    from pakn.ids import new_event_id, new_tracking_code
+    from pakn.schema import CaseEvent, EventKind, Status
+    from pakn_chatbot.notify import missing_question, recipient_of, update_text
+
+    assert recipient_of("zalo:84123:3") == ("zalo", "84123")
+    assert recipient_of("generic:widget-a:1") == ("generic", "widget-a")
+    assert recipient_of("web:abc") is None and recipient_of(None) is None
+    code = new_tracking_code()
+    event = CaseEvent(
+        event_id=new_event_id(), event=EventKind.NEEDS_INFO, at=datetime.now(UTC),
+        submission_id="chatbot:" + "1" * 32, tracking_code=code, status=Status.NEEDS_INFO,
+        note="thiếu thông tin (occurred_at: required)",
+    )  # fmt: skip
+    question = missing_question([{"field": "occurred_at", "code": "required"}])
+    assert question is not None and "lúc nào" in question
+    text = update_text(event, None, "https://pakn.example.vn", question=question)
+    assert "lúc nào" in text and "occurred_at" not in text
+    published = update_text(
+        event.model_copy(update={"event": EventKind.PUBLISHED}),
+        {"result": {"text": "Đã thay bóng đèn."}},
+        "https://pakn.example.vn",
+    )
+    assert "Đã thay bóng đèn." in published and f"ma={code}" in published

@@ -261,3 +261,31 @@ async def _settled(store: Store, entry: str) -> dict[str, Any]:
             if doc is not None and doc["status"] in {"sent", "refused", "gave_up"}:
                 return doc
             await asyncio.sleep(0.1)
+
+
+async def test_an_abandoned_conversation_expires_politely(
+    chat: ChatClient, platforms: Platforms, store: Store
+) -> None:
+    from pakn_chatbot.app import CHATBOT
+
+    assert (
+        await post_zalo(chat, zalo_body("zalo-quiet", "zq1", "Cây xanh bị ngã đổ chắn ngang đường"))
+        == 200
+    )
+    await platforms.wait_for(
+        lambda: any(messages.ASK["place"] in t for t in platforms.texts("zalo"))
+    )
+    # Two days of silence.
+    await store.db[sessions.COLLECTION].update_one(
+        {"_id": "zalo:zalo-quiet"},
+        {"$set": {"draft_touched_at": datetime.now(UTC) - timedelta(days=2)}},
+    )
+    assert chat.app is not None
+    assert await chat.app[CHATBOT].sweep() == 1
+    assert await chat.app[CHATBOT].sweep() == 0  # told once
+    await platforms.wait_for(lambda: messages.EXPIRED in platforms.texts("zalo"))
+    doc = await store.db[sessions.COLLECTION].find_one({"_id": "zalo:zalo-quiet"})
+    assert doc is not None and doc["state"]["draft"] is None and doc["has_draft"] is False
+    metrics = await (await chat.get("/metrics")).text()
+    assert 'pakn_chatbot_conversations_abandoned_total{platform="zalo"}' in metrics
+    assert 'pakn_chatbot_conversations_started_total{platform="zalo"}' in metrics
