@@ -290,3 +290,23 @@ def test_status_reply_shows_the_public_view_only() -> None:
     )
     assert "Kết quả: Đã sửa đèn." in published and "Hạn xử lý" not in published
     assert "Không tìm thấy" in status_reply(code, None)
+
+
+def test_a_time_asked_three_times_in_vain_is_left_to_the_agency(places: PlaceFinder) -> None:
+    from pakn.intake import check_report
+    from pakn_chatbot.dialogue import CHAT_POLICY
+
+    chat = Chat(places)
+    chat.say("Cây xanh bị ngã đổ chắn ngang đường Yersin, phường Nha Trang")
+    assert chat.say("không nhớ").events == ["reask:time"]
+    turn = chat.say("thật sự không nhớ")
+    assert "given_up:time" in turn.events
+    assert turn.replies[-1] == messages.ASK["name"]
+    chat.say("Võ Văn Tâm")
+    chat.say("0914 222 333")
+    chat.say("đồng ý")
+    submit = chat.say("gửi").effects[0]
+    assert isinstance(submit, Submit) and submit.fields["occurred_at"] is None
+    checked = check_report(submit.fields, now=chat.now, policy=CHAT_POLICY)
+    assert checked.report is not None
+    assert [(p.field, p.code) for p in checked.problems] == [("occurred_at", "required")]
