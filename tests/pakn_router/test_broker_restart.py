@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pakn.bus import SUBMISSIONS_QUEUE, Bus
+from pakn.bus import CASES_EXCHANGE, SUBMISSIONS_QUEUE, Bus
 from pakn.store import Store
 from tests.fixtures.broker import QueueInspector
-from tests.pakn_router.conftest import RouterClient, make_submission
+from tests.pakn_router.conftest import EVENTS_QUEUE, RouterClient, make_submission
 
 #: Seconds the broker stays stopped.
 OUTAGE = 8.0
@@ -98,3 +98,7 @@ async def test_the_router_resumes_by_itself_after_a_broker_restart(
     async with asyncio.timeout(30):
         while await events.depth(SUBMISSIONS_QUEUE) > 0:
             await asyncio.sleep(0.2)
+    # The test's own event queue is not durable and went with the restart: back for teardown.
+    channel = await events.channel()
+    queue = await channel.declare_queue(EVENTS_QUEUE, durable=False, auto_delete=False)
+    await queue.bind(CASES_EXCHANGE, "case.#")
