@@ -35,13 +35,16 @@ class Swept:
     escalated: int = 0
 
 
-async def escalate_overdue(store: Store, now: datetime) -> list[str]:
+async def escalate_overdue(
+    store: Store, now: datetime, agency_name: Callable[[str], str | None] = lambda code: None
+) -> list[str]:
     """Escalate overdue cases with co-agencies, once each: the escalation (its reason shown
     publicly), a history entry and the `escalated` event, in one guarded update."""
     escalated: list[str] = []
     for case in await repository.overdue_to_escalate(store, now):
         case.escalation = Escalation(to=ESCALATE_TO, reason=t.ESCALATION_REASON, at=now)
-        note = messages.ESCALATED.format(to=ESCALATE_TO)
+        # People read the note on the case page: the agency's name, not its code.
+        note = messages.ESCALATED.format(to=agency_name(ESCALATE_TO) or ESCALATE_TO)
         entry = HistoryEntry(at=now, actor=ROUTER, action=EventKind.ESCALATED.value, note=note)
         applied = await repository.update_case(
             store,
@@ -81,8 +84,10 @@ class Sweeper:
         *,
         clock: Callable[[], datetime],
         interval: float = DEFAULT_INTERVAL,
+        agency_name: Callable[[str], str | None] = lambda code: None,
     ) -> None:
         self.store = store
+        self.agency_name = agency_name
         self.router = router
         self.clock = clock
         self.interval = interval
@@ -90,7 +95,7 @@ class Sweeper:
     async def sweep(self) -> Swept:
         now = self.clock()
         marked = await repository.mark_overdue(self.store, now)
-        escalated = await escalate_overdue(self.store, now)
+        escalated = await escalate_overdue(self.store, now, self.agency_name)
         if escalated:
             await self.router.flush_outbox({"submission_id": {"$in": escalated}})
         await measure_backlog(self.store)
