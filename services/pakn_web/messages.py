@@ -38,7 +38,11 @@ OPEN311_UNKNOWN_SERVICE: Final = (
 OPEN311_INVALID_ID: Final = (
     "Mã hồ sơ (service_request_id) không hợp lệ: mã gồm 10 chữ số, chữ số cuối để kiểm tra."
 )
-OPEN311_ID_REQUIRED: Final = "Cần có mã hồ sơ (service_request_id)."
+OPEN311_BAD_DATE: Final = "{name} phải là thời điểm theo W3C, ví dụ 2026-01-01T00:00:00+07:00."
+OPEN311_DATE_NEEDS_ZONE: Final = "{name} cần có múi giờ, ví dụ 2026-01-01T00:00:00+07:00."
+OPEN311_END_BEFORE_START: Final = "end_date phải sau start_date."
+OPEN311_SPAN_TOO_LONG: Final = "Khoảng từ start_date đến end_date không được quá 90 ngày."
+OPEN311_BAD_STATUS: Final = "status chỉ nhận open hoặc closed (cách nhau bởi dấu phẩy)."
 CASE_NOT_FOUND: Final = "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã."
 ERRORS_HEADING: Final = "Phản ánh chưa gửi được. Vui lòng sửa {count} mục sau:"
 
