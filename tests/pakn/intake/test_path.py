@@ -4,8 +4,8 @@ cut in by a TCP proxy at the moment that matters."""
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
