@@ -7,7 +7,7 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
 
 - Phrases are matched as whole words on accent-folded text; in a text written with
   diacritics the marks must agree too, so "đang chạy" is not "đang cháy" and "cho" is not
-  "chợ" (pakn_router.phrases). Phrases in the title count ``title_factor`` times.
+  "chợ" (pakn.phrases). Phrases in the title count ``title_factor`` times.
 - A category scores the sum of its phrases found (each once; of overlapping phrases of one
   category only the heaviest) minus its negative phrases. A phrase inside a longer phrase of
   another category is part of that one ("rác" in "song chắn rác"); a landmark after "gần",
@@ -25,7 +25,7 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
   makes the case an emergency: the hotline advice goes into the notes and the case is
   assigned at once; urgent phrases and the category's own hint make it urgent.
 - The agencies are the routing table's for the category and the place found
-  (pakn_router.locality). When only the pre-2025 area is known and all its communes are
+  (pakn.locality). When only the pre-2025 area is known and all its communes are
   routed by the same rule, that rule applies. A rule led by the commune with no commune
   known leaves the case to an operator ("chưa xác định được xã/phường") - except an
   emergency, which the rule's first co-agency takes meanwhile.
@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 
+from pakn.locality import LocalityResolver, Place
+from pakn.phrases import Cues, PhraseIndex, Words
 from pakn.schema import FIELD_NAMES, Candidate, Priority, Redirect
 from pakn.sla import SlaPolicy
 from pakn.territory import (
@@ -52,9 +54,7 @@ from pakn.territory import (
     RoutingRule,
     load,
 )
-from pakn_router.classification import Classification, Decision
-from pakn_router.locality import LocalityResolver, Place
-from pakn_router.phrases import Cues, PhraseIndex, Words
+from pakn_router.classification import Classification, Decision, LocalityMatch
 
 #: Categories that say how a text is put, not what it is about (thanks, questions, general
 #: wishes): they never compete with a subject, and alone they leave the case to an operator.
@@ -404,7 +404,7 @@ class Classifier:
                 self._candidate(code, score, scores, place)
                 for code, score in ranked[: self.thresholds.candidates]
             ),
-            locality=place.as_match() if place is not None else None,
+            locality=_locality_match(place) if place is not None else None,
             priority=priority,
             working_days=(
                 self.sla.working_days_for(category.field, category.code, category.incident)
@@ -478,3 +478,12 @@ class Classifier:
         ):
             return Priority.URGENT
         return Priority.NORMAL
+
+
+def _locality_match(place: Place) -> LocalityMatch:
+    return LocalityMatch(
+        code=place.locality.code if place.locality else None,
+        name=place.locality.name if place.locality else None,
+        legacy_area=place.area.name if place.area else None,
+        matched=place.matched,
+    )
