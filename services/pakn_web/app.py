@@ -41,6 +41,7 @@ from pakn_web.intake import combined_limit_errors as kept_limit_errors
 from pakn_web.kept import KeptFile
 from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
+from pakn_web.scoreboard import add_scoreboard
 from pakn_web.settings import WebSettings
 from pakn_web.uploads import MAX_FILE_BYTES, MAX_FILES, Upload
 from pakn_web.validation import FieldError, ValidInput, validate_input
@@ -624,6 +625,9 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_post("/open311/v2/requests.json", open311_post)
     app.router.add_get("/open311/v2/requests.json", open311_requests)
     app.router.add_get("/open311/v2/requests/{service_request_id}.json", open311_request)
+    add_scoreboard(
+        app, store_key=STORE, config_dir=settings.config_dir, agency_name=app[AGENCY_NAMES]
+    )
     app.router.add_static("/static", HERE / "static")
     return app
 
