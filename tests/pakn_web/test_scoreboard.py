@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.async_api import Page
 
 from pakn.reporting import Period, build_report, local_date
 from pakn.store import Store
 from pakn_web.scoreboard import SCOREBOARD
+from tests.fixtures.browser import blocking_violations
 from tests.pakn.reporting_cases import LIGHTS, NOW, PERIOD, ROADS, insert_cases
 from tests.pakn_web.conftest import WebClient
 
@@ -75,3 +77,13 @@ async def test_the_page_is_vietnamese_and_names_no_one(board: WebClient) -> None
     assert "Sở Xây dựng" in row.group(1) and "0,0 %" in row.group(1) and "1,8" in row.group(1)
     assert "Nguyễn" not in html and "0905123456" not in html
     assert 'href="/thong-ke" aria-current="page"' in html
+
+
+@pytest.mark.browser
+async def test_the_page_has_no_serious_accessibility_violation(
+    board: WebClient, page: Page
+) -> None:
+    response = await page.goto(str(board.make_url("/thong-ke")))
+    assert response is not None and response.status == 200
+    violations = await blocking_violations(page)
+    assert [(v["id"], v["help"], v["nodes"][:2]) for v in violations] == []
