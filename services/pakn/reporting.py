@@ -188,7 +188,10 @@ class WorkingClock:
 
     def elapsed(self, moment: Expression) -> Expression:
         """Aggregation expression: office milliseconds from the origin's midnight to ``moment``
-        (a date expression); moments outside the table count as its first or last instant."""
+        (a date expression); moments outside the table count as its first or last instant.
+
+        The tables go in as ``$literal``: a plain array would be parsed as an expression,
+        element by element, for every case (the embedded store then takes 4× as long)."""
         days = len(self.cumulative_ms)
         since_origin = {
             "$subtract": [{"$add": [{"$toLong": moment}, self.offset_ms]}, self._origin_epoch_ms]
@@ -211,10 +214,10 @@ class WorkingClock:
                         },
                         "in": {
                             "$add": [
-                                {"$arrayElemAt": [list(self.cumulative_ms), "$$i"]},
+                                {"$arrayElemAt": [{"$literal": list(self.cumulative_ms)}, "$$i"]},
                                 {
                                     "$multiply": [
-                                        {"$arrayElemAt": [list(self.working), "$$i"]},
+                                        {"$arrayElemAt": [{"$literal": list(self.working)}, "$$i"]},
                                         within_day,
                                     ]
                                 },
@@ -413,12 +416,6 @@ DIMENSIONS: dict[str, str] = {
 }
 
 
-def _count(condition: Expression) -> Expression:
-    if condition is True:
-        return {"$sum": 1}
-    return {"$sum": {"$cond": [condition, 1, 0]}}
-
-
 def _key(path: str) -> Expression:
     return {"$ifNull": [path, NONE]}
 
@@ -475,18 +472,69 @@ def percentile(sorted_values: Sequence[float], p: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
 
 
-def _handling(group_by: Expression) -> Pipeline:
+def _flag(name: str) -> str:
+    return f"rep_is_{name}"
+
+
+def _quantiles(days: Expression) -> Expression:
+    """Count, median and 90th percentile of the handling days pushed by a $group (the
+    unresolved cases pushed null, dropped here)."""
+    return {
+        "$let": {
+            "vars": {
+                "sorted": {
+                    "$sortArray": {
+                        "input": {
+                            "$filter": {"input": days, "as": "d", "cond": {"$ne": ["$$d", None]}}
+                        },
+                        "sortBy": 1,
+                    }
+                }
+            },
+            "in": {
+                "n": {"$size": "$$sorted"},
+                "median": percentile_expression("$$sorted", 0.5),
+                "p90": percentile_expression("$$sorted", 0.9),
+            },
+        }
+    }
+
+
+def compact_stage() -> dict[str, Any]:
+    """After ``derived_stages``: each case as the few numbers the report adds up, every figure
+    decided once as 0 or 1, so the facets only sum fields (and copy small documents)."""
+    flags = {
+        _flag(name): {"$cond": [condition, 1, 0]}
+        for name, condition in FIGURES.items()
+        if condition is not True
+    }
+    return {
+        "$project": {
+            "_id": 0,
+            "received_at": 1,
+            "channel": _key("$channel"),
+            "field": _key("$field"),
+            "agency": {"$ifNull": ["$lead_agency", None]},
+            "commune": _key("$location.commune"),
+            "days": {"$ifNull": [f"${HANDLING_DAYS}", None]},
+            "rating": {"$ifNull": [f"${RATING}", None]},
+            **flags,
+        }
+    }
+
+
+def _sums(names: Sequence[str]) -> dict[str, Expression]:
+    return {
+        name: {"$sum": 1} if FIGURES[name] is True else {"$sum": f"${_flag(name)}"}
+        for name in names
+    }
+
+
+def _rows_with_quantiles(key: str) -> Pipeline:
     return [
-        {"$match": {RESOLVED_AT: {"$ne": None}}},
-        {"$sort": {HANDLING_DAYS: 1}},
-        {"$group": {"_id": group_by, "days": {"$push": f"${HANDLING_DAYS}"}}},
-        {
-            "$project": {
-                "n": {"$size": "$days"},
-                "median": percentile_expression("$days", 0.5),
-                "p90": percentile_expression("$days", 0.9),
-            }
-        },
+        {"$group": {"_id": key, **_sums(ROW_FIGURES), "days": {"$push": "$days"}}},
+        {"$addFields": {"handling": _quantiles("$days")}},
+        {"$project": {"days": 0}},
     ]
 
 
@@ -518,54 +566,47 @@ def report_pipeline(
 ) -> Pipeline:
     """One pass: every figure of the report, every breakdown, the trend, the ratings and the
     handling-time quantiles, as one document of facets."""
-    sums = {name: _count(FIGURES[name]) for name in FIGURES}
-    row_sums = {name: _count(FIGURES[name]) for name in ROW_FIGURES}
     _, starts = trend_buckets(period)
     boundaries = [local_midnight(day) for day in starts] + [period.bounds()[1]]
-    trend_sums = {name: _count(FIGURES[name]) for name in ("received", "resolved", "on_time")}
     return [
         {"$match": base_filter(period, scope=scope, published_only=published_only)},
         *derived_stages(clock),
+        compact_stage(),
         {
             "$facet": {
                 "totals": [
                     {
                         "$group": {
                             "_id": None,
-                            **sums,
-                            "rating_sum": {"$sum": {"$ifNull": [f"${RATING}", 0]}},
+                            **_sums(list(FIGURES)),
+                            "rating_sum": {"$sum": {"$ifNull": ["$rating", 0]}},
+                            "days": {"$push": "$days"},
                         }
-                    }
+                    },
+                    {"$addFields": {"handling": _quantiles("$days")}},
+                    {"$project": {"days": 0}},
                 ],
-                "by_channel": [{"$group": {"_id": _key("$channel"), "received": {"$sum": 1}}}],
-                "by_field": [{"$group": {"_id": _key("$field"), **row_sums}}],
+                "by_channel": [{"$group": {"_id": "$channel", "received": {"$sum": 1}}}],
+                "by_field": _rows_with_quantiles("$field"),
                 "by_agency": [
-                    {"$match": {"lead_agency": {"$ne": None}}},
-                    {"$group": {"_id": "$lead_agency", **row_sums}},
+                    {"$match": {"agency": {"$ne": None}}},
+                    *_rows_with_quantiles("$agency"),
                 ],
-                "by_commune": [
-                    {"$group": {"_id": _key("$location.commune"), "received": {"$sum": 1}}}
-                ],
+                "by_commune": [{"$group": {"_id": "$commune", "received": {"$sum": 1}}}],
                 "trend": [
                     {
                         "$bucket": {
                             "groupBy": "$received_at",
                             "boundaries": boundaries,
                             "default": NONE,
-                            "output": trend_sums,
+                            "output": _sums(("received", "resolved", "on_time")),
                         }
                     }
                 ],
                 "ratings": [
-                    {"$match": {RATING: {"$ne": None}}},
-                    {"$group": {"_id": f"${RATING}", "n": {"$sum": 1}}},
+                    {"$match": {"rating": {"$ne": None}}},
+                    {"$group": {"_id": "$rating", "n": {"$sum": 1}}},
                 ],
-                "handling": _handling(None),
-                "handling_by_agency": [
-                    {"$match": {"lead_agency": {"$ne": None}}},
-                    *_handling("$lead_agency"),
-                ],
-                "handling_by_field": _handling(_key("$field")),
             }
         },
     ]
@@ -755,23 +796,21 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _rows(groups: Sequence[Document], handling: Sequence[Document]) -> list[Row]:
-    quantiles = {h["_id"]: h for h in handling}
+def _rows(groups: Sequence[Document]) -> list[Row]:
     rows = []
     for group in groups:
-        found = quantiles.get(group["_id"])
         rows.append(
             Row(
                 key=group["_id"],
                 **{name: group[name] for name in ROW_FIGURES},
-                handling=_handling_of(found),
+                handling=_handling_of(group.get("handling")),
             )
         )
     return sorted(rows, key=lambda row: (-row.received, row.key))
 
 
 def _handling_of(doc: Mapping[str, Any] | None) -> Handling:
-    if doc is None:
+    if not doc or not doc["n"]:
         return Handling()
     return Handling(resolved=doc["n"], median=doc["median"], p90=doc["p90"])
 
@@ -817,13 +856,13 @@ def read_report(
         published_only=published_only,
         totals=totals,
         by_channel=_counts(facets["by_channel"]),
-        by_field=_rows(facets["by_field"], facets["handling_by_field"]),
-        by_agency=_rows(facets["by_agency"], facets["handling_by_agency"]),
+        by_field=_rows(facets["by_field"]),
+        by_agency=_rows(facets["by_agency"]),
         by_commune=_counts(facets["by_commune"]),
         trend_step=step,
         trend=trend,
         ratings=ratings,
-        handling=_handling_of(facets["handling"][0] if facets["handling"] else None),
+        handling=_handling_of(totals_doc.get("handling")),
     )
 
 
