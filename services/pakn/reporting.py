@@ -9,8 +9,9 @@ cumulative office time per day (:class:`WorkingClock`), so no case is loaded int
 What the figures read from a case (DESIGN.md §4): ``received_at``, ``status``, ``channel``,
 ``field``, ``lead_agency``, ``location.commune``, ``due_at``, ``overdue``, ``escalation``,
 ``sla.paused``, ``history`` (the actions ``resolved``, ``returned``, ``reopened``: the event
-names of §6), ``result.published_at`` and the citizen's ``feedback`` (one object or a list of
-them, each with ``rating`` 1–5 and ``solved``; the latest counts).
+names of §6, as the agency workspace records them), ``result.published_at`` and the
+citizen's ``citizen_feedback`` (entries with ``rating`` 1–5 or none, and ``solved``; the
+latest given counts).
 """
 
 from __future__ import annotations
@@ -276,17 +277,18 @@ def _last_action_at(action: str) -> Expression:
 
 
 def _latest_feedback(key: str) -> Expression:
+    """The latest value of ``key`` the citizen gave (``citizen_feedback`` entries in order; a
+    "not solved" may come without stars, so the latest rating is the latest one given)."""
+    given = {
+        "$filter": {
+            "input": {"$ifNull": ["$citizen_feedback", []]},
+            "as": "said",
+            "cond": {"$ne": [{"$ifNull": [f"$$said.{key}", None]}, None]},
+        }
+    }
     return {
         "$let": {
-            "vars": {
-                "latest": {
-                    "$cond": [
-                        {"$isArray": "$feedback"},
-                        {"$arrayElemAt": ["$feedback", -1]},
-                        {"$ifNull": ["$feedback", None]},
-                    ]
-                }
-            },
+            "vars": {"latest": {"$arrayElemAt": [given, -1]}},
             "in": {"$ifNull": [f"$$latest.{key}", None]},
         }
     }

@@ -2,7 +2,7 @@
 (offices closed 14–22 February) and the end of February.
 
 Each case is written straight into ``cases`` as the router and the agency workspace leave
-it (status, history actions of DESIGN.md §6, ``feedback``), so the figures can be worked out
+it (status, history actions of DESIGN.md §6, ``citizen_feedback``), so the figures can be worked out
 by hand; the answers are in ``EXPECTED`` and the comments beside each case.
 """
 
@@ -45,7 +45,7 @@ def case(
     escalated: bool = False,
     paused: tuple[tuple[datetime, datetime], ...] = (),
     published_at: datetime | None = None,
-    feedback: Any = None,
+    feedback: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "submission_id": submission_id(channel, "report-test", name),
@@ -71,8 +71,11 @@ def case(
         doc["escalation"] = {"to": "ubnd-tinh", "reason": "Quá hạn", "at": at(3, 4, 8)}
     if published_at is not None:
         doc["result"] = {"text": "Đã sửa.", "published_at": published_at, "by": "lanh.dao"}
-    if feedback is not None:
-        doc["feedback"] = feedback
+    if feedback:
+        doc["citizen_feedback"] = [
+            {"at": NOW, "submission_id": f"web:{i:032x}", "comment": None, "reopened": False} | said
+            for i, said in enumerate(feedback)
+        ]
     return doc
 
 
@@ -87,7 +90,7 @@ CASES: dict[str, dict[str, Any]] = {
         due_at=at(2, 23, 16),
         history=(("assigned", at(2, 13, 16)), ("resolved", at(2, 23, 8))),
         published_at=at(2, 23, 9),
-        feedback={"rating": 5, "solved": True},
+        feedback=({"rating": 5, "solved": True},),
     ),
     # Thu 12/2 09:00 → Fri 27/2 11:30: 6 + 8 + 4×8 + 4.5 = 50.5 h = 6.3125 days. Late.
     "c2": case(
@@ -99,7 +102,8 @@ CASES: dict[str, dict[str, Any]] = {
         lead=ROADS,
         due_at=at(2, 25, 17),
         history=(("returned", at(2, 12, 10)), ("resolved", at(2, 27, 11, 30))),
-        feedback=[{"rating": 2, "solved": False}],
+        # Not solved, with two stars; then "not solved" again without stars: 2 still counts.
+        feedback=({"rating": 2, "solved": False}, {"rating": None, "solved": False}),
     ),
     # Mon 2/3 10:00, resolved, reopened, resolved again Wed 4/3 08:00: 5 + 8 + 1 = 14 h =
     # 1.75 days from receipt. Late (due 3/3 10:00).
@@ -144,7 +148,7 @@ CASES: dict[str, dict[str, Any]] = {
         paused=((at(2, 10, 15), at(2, 11, 15)),),
         history=(("needs_info", at(2, 10, 15)), ("resolved", at(2, 12, 14))),
         published_at=at(2, 12, 15),
-        feedback=[{"rating": 1, "solved": False}, {"rating": 4, "solved": True}],
+        feedback=({"rating": 1, "solved": False}, {"rating": 4, "solved": True}),
     ),
     # Waiting in triage: open, no field, no agency.
     "c6": case("c6", at(3, 5, 10), channel="chatbot", status="triage", commune=None),
