@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pakn.schema import Status
+from pakn.schema import OPEN_STATUSES, Status, status_values
 from pakn.scope import Scope
 from pakn.store import Document, Store
 from pakn.worktime import VIETNAM_TZ, WorkCalendar
@@ -37,13 +37,7 @@ MAX_PERIOD_DAYS = 3700
 #: Statuses in which an agency's answer is done (approved; perhaps published since).
 RESOLVED_STATUSES = (Status.RESOLVED.value, Status.PUBLISHED.value)
 #: Statuses in which the case still waits for someone (intake, an operator, an agency).
-OPEN_STATUSES = (
-    Status.RECEIVED.value,
-    Status.NEEDS_INFO.value,
-    Status.TRIAGE.value,
-    Status.ASSIGNED.value,
-    Status.IN_PROGRESS.value,
-)
+OPEN = status_values(OPEN_STATUSES)
 #: Key for cases without a field, agency, commune or channel in the breakdowns (as the
 #: routing key says ``none`` for a case without an agency).
 NONE = "none"
@@ -375,7 +369,7 @@ def derived_stages(clock: WorkingClock) -> Pipeline:
 
 
 _RESOLVED: Expression = {"$ne": [f"${RESOLVED_AT}", None]}
-_OPEN: Expression = {"$in": ["$status", list(OPEN_STATUSES)]}
+_OPEN: Expression = {"$in": ["$status", OPEN]}
 
 #: Every counted figure, as a condition on one case (after ``derived_stages``). The report
 #: counts them and a case list is the cases that meet one, so a list always adds up to its
