@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
+from pakn import schema
 from pakn.bus import SUBMISSIONS_QUEUE, Bus, BusError, Consumer
 from pakn.schema import (
     ACCEPTED_SCHEMA_VERSIONS,
@@ -47,16 +48,7 @@ log = logging.getLogger(__name__)
 #: A repeat this recent of an open case is its duplicate; an older one is a new report.
 DUPLICATE_WINDOW = timedelta(days=30)
 #: Statuses a repeat is a duplicate of (a repeat of a resolved case is a new report).
-OPEN_STATUSES = [
-    s.value
-    for s in (
-        Status.RECEIVED,
-        Status.NEEDS_INFO,
-        Status.TRIAGE,
-        Status.ASSIGNED,
-        Status.IN_PROGRESS,
-    )
-]
+OPEN_STATUSES = [s.value for s in schema.OPEN_STATUSES]
 DUPLICATE_KEY = 11000
 
 Classify = Callable[[Submission | Case, str], Classification]

@@ -62,6 +62,16 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
 
 
+#: A case still being handled: a repeat of it is its duplicate, a new caller adds to it.
+OPEN_STATUSES: tuple[Status, ...] = (
+    Status.RECEIVED,
+    Status.NEEDS_INFO,
+    Status.TRIAGE,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+)
+
+
 class Priority(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
