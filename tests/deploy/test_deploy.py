@@ -26,6 +26,7 @@ COMPOSE_SECRETS = {
     "PAKN_SESSION_SECRET": "test-session-secret",
     "PAKN_RABBITMQ_PASSWORD": "test-rabbitmq-password",
     "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
+    "PAKN_HOTLINE_API_KEY": "test-hotline-api-key",
 }
 #: Environment keys whose value is a secret: it must be a compose variable, never a literal.
 SECRET_KEY = re.compile(r"SECRET|PASSWORD|PASS$|TOKEN|API_KEY")
