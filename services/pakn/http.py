@@ -1,12 +1,15 @@
-"""aiohttp pieces every service mounts: /healthz, /metrics, request metrics, client address."""
+"""aiohttp pieces every service uses: /healthz, /metrics, request metrics, client address,
+JSON answers, and telling a browser from an API client."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -142,3 +145,31 @@ def run_app(app_factory: Callable[[], Awaitable[web.Application]], host: str, po
     """Serve until SIGINT/SIGTERM, then run the app's clean-up (aiohttp's graceful exit)."""
     log.info("listening on http://%s:%d", host, port)
     web.run_app(app_factory(), host=host, port=port, print=None, access_log=None)
+
+
+def json_text(body: object) -> str:
+    """JSON as people can read it in a log or a terminal: Vietnamese stays Vietnamese."""
+    return json.dumps(body, ensure_ascii=False)
+
+
+def json_response(
+    body: object, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON answer (UTF-8, not \\u-escaped)."""
+    return web.json_response(body, status=status, headers=headers, dumps=json_text)
+
+
+def json_error(
+    status: int, error: str, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> web.Response:
+    """The error shape every service answers with: a code for programs, a message for people."""
+    return json_response(
+        {"error": error, "message": message, **extra}, status=status, headers=headers
+    )
+
+
+def wants_html(request: web.Request) -> bool:
+    """A browser's request (Accept prefers text/html) gets pages; API clients get JSON."""
+    accept = request.headers.get("Accept", "")
+    html, json_ = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json_ < 0 or html < json_)
