@@ -11,15 +11,13 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from pakn import http
+from pakn import connections, http
 from pakn.auth.web import mount_staff_auth
-from pakn.bus import Bus
 from pakn.case_events import CaseEventFollower
 from pakn.extract import PlaceFinder
 from pakn.intake import IntakePath
 from pakn.logs import configure_logging
 from pakn.schema import Channel
-from pakn.store import connect_store
 from pakn.territory import load as load_province
 from pakn.worktime import local_text
 from pakn_hotline import callbacks as callback_store
@@ -32,7 +30,6 @@ from pakn_hotline.context import (
     PLACES,
     SERVICES,
     SETTINGS,
-    STORE,
     Services,
 )
 from pakn_hotline.drafts import CallDrafts
@@ -47,28 +44,18 @@ def _localtime(value: datetime | None) -> str:
     return local_text(value) if value is not None else ""
 
 
-async def _running(app: web.Application) -> AsyncIterator[None]:
+async def _hotline(app: web.Application) -> AsyncIterator[None]:
+    """After the store and the bus are connected: drafts, call-backs and the case events."""
+    store, bus = app[connections.STORE], app[connections.BUS]
     settings = app[SETTINGS]
-    store = await connect_store(settings, appname="pakn-hotline")
-    bus = Bus(settings.amqp_url.get_secret_value(), name="pakn-hotline")
-    follower: CaseEventFollower | None = None
-    try:
-        await bus.start()
-        drafts = CallDrafts(store)
-        await drafts.ensure_indexes()
-        await callback_store.callbacks(store).create_indexes(callback_store.INDEXES)
-        callback_list = CallbackList(store)
-        follower = CaseEventFollower(
-            channel=Channel.HOTLINE, store=store, bus=bus, handler=callback_list.on_case_event
-        )
-        await follower.start()
-    except BaseException:
-        if follower is not None:
-            await follower.stop()
-        await bus.close()
-        await store.close()
-        raise
-    app[STORE] = store
+    drafts = CallDrafts(store)
+    await drafts.ensure_indexes()
+    await callback_store.callbacks(store).create_indexes(callback_store.INDEXES)
+    callback_list = CallbackList(store)
+    follower = CaseEventFollower(
+        channel=Channel.HOTLINE, store=store, bus=bus, handler=callback_list.on_case_event
+    )
+    await follower.start()
     app[SERVICES] = Services(
         store=store,
         bus=bus,
@@ -76,26 +63,23 @@ async def _running(app: web.Application) -> AsyncIterator[None]:
         callbacks=callback_list,
         intake=IntakePath(store, bus, confirm_timeout=settings.hotline_confirm_timeout),
     )
-    app[http.HEALTH_CHECKS].extend(
-        [("store", store.health), ("broker", bus.health), ("case-events", follower.health)]
-    )
-    yield
-    await follower.stop()
-    await bus.close()
-    await store.close()
+    app[http.HEALTH_CHECKS].append(("case-events", follower.health))
+    try:
+        yield
+    finally:
+        await follower.stop()
 
 
 async def init_app(settings: HotlineSettings) -> web.Application:
     app = http.new_service_app("hotline", trusted_proxies=settings.trusted_proxies)
     app[SETTINGS] = settings
+    # Loaded before anything connects: a broken province folder stops the start, loudly.
     province = load_province(settings.config_dir)
     app[PLACES] = PlaceFinder(province)
-    app[COMMUNES] = sorted(
-        (loc.name for loc in province.localities), key=lambda name: name.casefold()
-    )
+    app[COMMUNES] = sorted((loc.name for loc in province.localities), key=str.casefold)
     app[AGENCY_NAMES] = {agency.code: agency.name for agency in province.agencies}
     app[API_KEY] = settings.resolved_api_key()
-    mount_staff_auth(app, store_key=STORE, settings=settings)
+    mount_staff_auth(app, store_key=connections.STORE, settings=settings)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -103,7 +87,8 @@ async def init_app(settings: HotlineSettings) -> web.Application:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["localtime"] = _localtime
-    app.cleanup_ctx.append(_running)
+    connections.connect(app, settings, name="pakn-hotline")
+    app.cleanup_ctx.append(_hotline)
     console.add_routes(app)
     telephony.add_routes(app)
     app.router.add_static("/static", HERE / "static")

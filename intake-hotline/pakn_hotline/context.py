@@ -27,7 +27,6 @@ class Services:
 
 
 SETTINGS = web.AppKey("settings", HotlineSettings)
-STORE = web.AppKey("store", Store)
 SERVICES = web.AppKey("services", Services)
 PLACES = web.AppKey("places", PlaceFinder)
 COMMUNES = web.AppKey("communes", list[str])

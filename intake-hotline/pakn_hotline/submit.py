@@ -10,12 +10,8 @@ from pymongo.errors import PyMongoError
 
 from pakn.extract import PlaceFinder
 from pakn.ids import format_tracking_code
-from pakn.intake import (
-    CONTENT_MIN,
-    IdempotencyConflict,
-    IntakeUnavailable,
-    validate_report,
-)
+from pakn.intake import IdempotencyConflict, IntakeUnavailable, validate_report
+from pakn.intake.validation import CONTENT_MIN
 from pakn.schema import Channel
 from pakn_hotline import messages, metrics
 from pakn_hotline.calls import Call, ReportDraft, ReportFields, address_of, channel_ref, report_body

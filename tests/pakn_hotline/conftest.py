@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application, Request
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from pakn.auth.users import Role
@@ -115,6 +116,10 @@ async def log_in_as(
 @pytest.fixture
 async def agent(hotline: Client, store: Store) -> Agent:
     return await log_in_as(hotline, store, "tdv01", Role.HOTLINE_AGENT)
+
+
+def metric(name: str, labels: dict[str, str] | None = None) -> float:
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
 
 
 def report_form(**overrides: str) -> dict[str, str]:

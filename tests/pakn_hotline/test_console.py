@@ -17,12 +17,8 @@ from pakn.ids import format_tracking_code
 from pakn.schema import CaseEvent, Channel, EventKind, Status
 from pakn.store import Store
 from pakn_hotline.drafts import COLLECTION as CALLS
-from tests.pakn_hotline.conftest import Agent, Client, log_in_as, report_form
+from tests.pakn_hotline.conftest import Agent, Client, log_in_as, metric, report_form
 from tests.pakn_router.conftest import wait_for_case
-
-
-def metric(name: str, labels: dict[str, str] | None = None) -> float:
-    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
 
 
 async def submit(agent: Agent, path: str, **overrides: str) -> tuple[int, str, str]:
@@ -45,6 +41,13 @@ async def test_agents_log_in_forgeries_and_other_roles_are_refused(
     hotline: Client, store: Store
 ) -> None:
     assert undeclared_routes(hotline.app) == [], "every route declares who may reach it"
+    health = await hotline.get("/healthz")
+    assert health.status == 200
+    assert (await health.json())["checks"] == {
+        "store": "ok",
+        "broker": "ok",
+        "case-events": "ok",
+    }
     anonymous = await hotline.get("/", headers={"Accept": "text/html"}, allow_redirects=False)
     assert anonymous.status == 303 and anonymous.headers["Location"].startswith("/dang-nhap")
     assert (await hotline.get("/goi-lai", headers={"Accept": "application/json"})).status == 401
@@ -66,7 +69,9 @@ async def test_agents_log_in_forgeries_and_other_roles_are_refused(
     assert await store.db[CALLS].count_documents({}) == 0
     csrf_denied = await store.audit.find_one({"actor": "tdv01", "detail.reason": "csrf"})
     assert csrf_denied is not None
+    logged = metric("pakn_hotline_calls_logged_total", {"source": "console"})
     assert (await agent.open_call()).startswith("/cuoc-goi/console-")
+    assert metric("pakn_hotline_calls_logged_total", {"source": "console"}) == logged + 1
 
     operator = await log_in_as(hotline, store, "dieu.phoi", Role.OPERATOR)
     assert "Cuộc gọi mới" in await operator.page("/"), "operators stand in for agents"
@@ -154,10 +159,10 @@ async def test_a_call_with_two_reports_gives_two_cases(
     status, second_location, body = await submit(
         agent,
         f"/cuoc-goi/{call_id}/2",
-        content="Đèn đường trước trường tiểu học trên đường Yersin không sáng ba đêm nay, "
-        "học sinh đi học thêm buổi tối rất tối.",
+        content="Đèn đường trên đường Yersin đoạn gần chợ không sáng ba đêm nay, người đi "
+        "đường buổi tối rất nguy hiểm.",
         street="Đường Yersin",
-        occurred="03/12/2026 19:00",
+        occurred="tối qua",
     )
     assert status == 303, body
     first = await code_of(agent, first_location)

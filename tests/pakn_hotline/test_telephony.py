@@ -9,7 +9,7 @@ from typing import Any
 
 from pakn.store import Store
 from pakn_hotline.drafts import COLLECTION as CALLS
-from tests.pakn_hotline.conftest import API_KEY, Agent, Client
+from tests.pakn_hotline.conftest import API_KEY, Agent, Client, metric
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -75,6 +75,7 @@ async def test_a_transcript_posted_twice_gives_one_draft(
     hotline: Client, agent: Agent, store: Store
 ) -> None:
     call_id = f"pbx-{uuid.uuid4().hex[:8]}"
+    drafts_before = metric("pakn_hotline_telephony_drafts_total", {"outcome": "created"})
     first = await hotline.post("/api/v1/calls", json=call_body(call_id), headers=AUTH)
     assert first.status == 201, await first.text()
     created = await first.json()
@@ -104,6 +105,9 @@ async def test_a_transcript_posted_twice_gives_one_draft(
     }
 
     assert await store.db[CALLS].count_documents({"_id": call_id}) == 1
+    assert metric("pakn_hotline_telephony_drafts_total", {"outcome": "created"}) == (
+        drafts_before + 1
+    )
     doc = await store.db[CALLS].find_one({"_id": call_id})
     assert doc is not None
     assert len(doc["transcript"]) == 3 and doc["recording_ref"] == f"rec/{call_id}.wav"
