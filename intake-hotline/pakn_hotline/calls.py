@@ -89,6 +89,9 @@ class ReportDraft(BaseModel):
     submitted_by: str | None = None
     #: Filled from the caller's segments of the transcript (the agent may have changed it).
     prefilled: bool = False
+    #: What was last handed to the intake path: a retry after an unconfirmed attempt must
+    #: send the same, or it is another report under the same reference (a conflict).
+    sent_fields: ReportFields | None = None
 
     @property
     def channel_ref_suffix(self) -> str:

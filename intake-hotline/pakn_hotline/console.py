@@ -23,7 +23,7 @@ from pakn_hotline import messages, metrics, queries
 from pakn_hotline.calls import Call, ReportDraft, ReportFields
 from pakn_hotline.context import AGENCY_NAMES, COMMUNES, PLACES, SETTINGS, services
 from pakn_hotline.occurred import understood
-from pakn_hotline.submit import Submitted, Unavailable, submit_report
+from pakn_hotline.submit import Conflict, Submitted, Unavailable, submit_report
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,12 @@ async def call_post(request: web.Request) -> web.StreamResponse:
     )
     if isinstance(outcome, Submitted):
         raise web.HTTPSeeOther(f"/cuoc-goi/{call.call_id}/{report.n}/ma")
+    if isinstance(outcome, Conflict):
+        await services(request).drafts.save_fields(
+            call.call_id, report.n, outcome.sent, now=now, by=staff.username
+        )
+        error = AgentError("", outcome.message)
+        return await _render_call(request, call, report, outcome.sent, errors=[error], status=409)
     if isinstance(outcome, Unavailable):
         return await _render_call(
             request,

@@ -157,6 +157,13 @@ class CallDrafts:
                 return n
         raise CallChanged(call_id)
 
+    async def note_sent(self, call_id: str, n: int, fields: ReportFields) -> None:
+        """Remember what is being handed to the intake path, before it is."""
+        await calls(self.store).update_one(
+            {"_id": call_id, "reports.n": n},
+            {"$set": {"reports.$.sent_fields": fields.model_dump()}},
+        )
+
     async def mark_submitted(
         self,
         call_id: str,

@@ -90,17 +90,17 @@ DIGIT_WORDS: Final = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "
 DRAFT_SAVED = "Đã lưu nháp."
 SUBMIT_UNAVAILABLE = (
     "Hệ thống chưa xác nhận được phản ánh (máy chủ tin nhắn chưa trả lời). Nháp vẫn được giữ: "
-    "bấm «Gửi phản ánh» lại sau vài giây. Chưa đọc mã cho người gọi."
+    "bấm «Gửi phản ánh» lại sau vài giây, không sửa nội dung trước khi gửi lại. Chưa đọc mã "
+    "cho người gọi."
 )
 SUBMIT_CONFLICT = (
-    "Phản ánh này đã được gửi với nội dung khác. Tạo phản ánh mới trong cùng cuộc gọi nếu "
-    "người gọi báo thêm việc khác."
+    "Phản ánh này đã được gửi đi trước khi sửa, có thể đã tới hệ thống. Nội dung đã gửi được "
+    "khôi phục bên dưới: bấm «Gửi phản ánh» để lấy mã; điều cần sửa hoặc bổ sung, ghi vào "
+    "một phản ánh mới trong cùng cuộc gọi."
 )
-ALREADY_SUBMITTED = "Phản ánh này đã được gửi; không sửa được nữa."
 NOT_FOUND = "Không tìm thấy cuộc gọi này."
 CALLBACK_DONE = "Đã đánh dấu đã gọi lại."
 PARENT_NOT_FOUND = "Không tìm thấy hồ sơ {code} để gắn vào."
-ERRORS_INTRO = "Còn thiếu hoặc chưa đúng — hỏi lại người gọi:"
 
 
 def agent_hint(field: str, code: str, fallback: str, **values: object) -> str:

@@ -38,6 +38,15 @@ class Unavailable:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """An earlier attempt, maybe delivered, sent other words under this report's reference:
+    the form gets those words back, and sending them again gives the code."""
+
+    message: str
+    sent: ReportFields
+
+
+@dataclass(frozen=True)
 class Finding:
     """A finding of the core's rules, phrased for the agent, on the console's form field."""
 
@@ -78,10 +87,12 @@ async def submit_report(
     places: PlaceFinder,
     by: str,
     now: datetime,
-) -> Submitted | Unavailable | list[Finding]:
+) -> Submitted | Unavailable | Conflict | list[Finding]:
     """Check the report with the core's rules and hand it to the intake path; the code comes
     back only once the broker confirmed. A follow-up (``attach_to``) gives the caller the
     code of the case it was attached to."""
+    if attach_to is None and fields.in_reply_to:
+        attach_to = fields.in_reply_to  # the words of an earlier attempt, sent again
     if attach_to is not None:
         parent = await svc.store.cases.find_one({"tracking_code": attach_to}, {"_id": 1})
         if parent is None:
@@ -100,6 +111,7 @@ async def submit_report(
             metrics.VALIDATION_FAILURES.labels(error.field, error.code).inc()
         metrics.SUBMISSIONS.labels("invalid").inc()
         return findings([(e.field, e.code, e.message) for e in checked])
+    await svc.drafts.note_sent(call.call_id, report.n, fields)
     try:
         accepted = await svc.intake.accept(
             channel=Channel.HOTLINE,
@@ -113,6 +125,8 @@ async def submit_report(
         return Unavailable(messages.SUBMIT_UNAVAILABLE, 503)
     except IdempotencyConflict:
         metrics.SUBMISSIONS.labels("conflict").inc()
+        if report.sent_fields is not None and report.sent_fields != fields:
+            return Conflict(messages.SUBMIT_CONFLICT, report.sent_fields)
         return Unavailable(messages.SUBMIT_CONFLICT, 409)
     try:
         await svc.drafts.mark_submitted(
