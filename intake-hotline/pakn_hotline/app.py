@@ -17,6 +17,7 @@ from pakn.case_events import CaseEventFollower
 from pakn.extract import PlaceFinder
 from pakn.intake import IntakePath
 from pakn.logs import configure_logging
+from pakn.safety import load_safety
 from pakn.schema import Channel
 from pakn.territory import load as load_province
 from pakn.worktime import local_text
@@ -28,6 +29,7 @@ from pakn_hotline.context import (
     API_KEY,
     COMMUNES,
     PLACES,
+    SAFETY,
     SERVICES,
     SETTINGS,
     Services,
@@ -78,6 +80,7 @@ async def init_app(settings: HotlineSettings) -> web.Application:
     app[PLACES] = PlaceFinder(province)
     app[COMMUNES] = sorted((loc.name for loc in province.localities), key=str.casefold)
     app[AGENCY_NAMES] = {agency.code: agency.name for agency in province.agencies}
+    app[SAFETY] = load_safety(settings.config_dir)
     app[API_KEY] = settings.resolved_api_key()
     mount_staff_auth(app, store_key=connections.STORE, settings=settings)
     env = aiohttp_jinja2.setup(

@@ -18,10 +18,11 @@ from pakn.auth.csrf import FIELD as CSRF_FIELD
 from pakn.auth.users import Role
 from pakn.auth.web import LOGOUT_PATH, require, staff_of
 from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_code
+from pakn.safety import assess
 from pakn.schema import FIELD_NAMES
 from pakn_hotline import messages, metrics, queries
 from pakn_hotline.calls import Call, ReportDraft, ReportFields
-from pakn_hotline.context import AGENCY_NAMES, COMMUNES, PLACES, SETTINGS, services
+from pakn_hotline.context import AGENCY_NAMES, COMMUNES, PLACES, SAFETY, SETTINGS, services
 from pakn_hotline.occurred import understood
 from pakn_hotline.submit import Conflict, Submitted, Unavailable, submit_report
 
@@ -193,6 +194,8 @@ async def _render_call(
         communes=request.config_dict[COMMUNES],
         consent_script=messages.CONSENT_SCRIPT,
         occurred_understood=understood(fields.occurred, reference=call.started_at),
+        # The router's own detector: the agent tells the caller the number while on the line.
+        safety=assess(fields.content, request.config_dict[SAFETY]) if fields.content else None,
     )
     return aiohttp_jinja2.render_template("call.html", request, context, status=status)
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from pakn.bus import Bus
 from pakn.extract import PlaceFinder
 from pakn.intake import IntakePath
+from pakn.safety import SafetyDetector
 from pakn.store import Store
 from pakn_hotline.callbacks import CallbackList
 from pakn_hotline.drafts import CallDrafts
@@ -32,6 +33,7 @@ PLACES = web.AppKey("places", PlaceFinder)
 COMMUNES = web.AppKey("communes", list[str])
 AGENCY_NAMES = web.AppKey("agency_names", dict[str, str])
 API_KEY = web.AppKey("api_key", str)
+SAFETY = web.AppKey("safety", SafetyDetector)
 
 
 def services(request: web.Request) -> Services:

@@ -11,6 +11,7 @@ from pymongo.errors import PyMongoError
 from pakn.extract import PlaceFinder
 from pakn.ids import format_tracking_code
 from pakn.intake import IdempotencyConflict, IntakeUnavailable, validate_report
+from pakn.intake import metrics as intake_metrics
 from pakn.intake.validation import CONTENT_MIN
 from pakn.schema import Channel
 from pakn_hotline import messages, metrics
@@ -110,6 +111,7 @@ async def submit_report(
         for error in checked:
             metrics.VALIDATION_FAILURES.labels(error.field, error.code).inc()
         metrics.SUBMISSIONS.labels("invalid").inc()
+        intake_metrics.count_refused(Channel.HOTLINE.value, "invalid", checked)
         return findings([(e.field, e.code, e.message) for e in checked])
     await svc.drafts.note_sent(call.call_id, report.n, fields)
     try:

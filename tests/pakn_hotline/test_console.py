@@ -93,6 +93,17 @@ async def test_a_call_logged_in_the_console_becomes_a_routed_case(
     page = await agent.page(path)
     assert 'value="0905 123 456"' in page, "the caller's number is filled in"
 
+    # A live wire on the road: the agent tells the caller the number at once.
+    danger = await agent.post(
+        path,
+        {
+            "content": "Dây điện trung thế bị đứt rơi xuống mặt đường trước nhà, đang tóe lửa.",
+            "action": "save",
+        },
+    )
+    alarm = await danger.text()
+    assert "Khẩn cấp: hướng dẫn người gọi gọi ngay" in alarm
+
     # Saved as typed, kept server-side: a reload shows it again.
     saved = await agent.post(path, {"content": "Ống nước", "action": "save"})
     assert saved.status == 200

@@ -17,7 +17,7 @@
       .then(function (html) {
         if (!html) { return; }
         var doc = new DOMParser().parseFromString(html, "text/html");
-        ["lien-quan", "hieu-la"].forEach(function (id) {
+        ["lien-quan", "hieu-la", "khan-cap"].forEach(function (id) {
           var fresh = doc.getElementById(id);
           var here = document.getElementById(id);
           if (fresh && here) { here.innerHTML = fresh.innerHTML; }
