@@ -62,6 +62,8 @@ async def stack(
         "PAKN_VAR_DIR": str(tmp_path / "var"),
         "PAKN_DB_PORT": str(free_port()),
         "PAKN_WEB_PORT": str(free_port()),
+        "PAKN_HOTLINE_PORT": str(free_port()),
+        "PAKN_ROUTER_PORT": str(free_port()),
     }
     env.pop("PAKN_MONGODB_URL", None)
     process = await asyncio.create_subprocess_exec(
@@ -75,8 +77,13 @@ async def stack(
     )
     yield process, env
     if process.returncode is None:
+        # A failed test must not leave the services behind (they would hold ports and pipes).
+        children = _children(process.pid)
         process.kill()
         await process.wait()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def test_up_runs_restarts_and_stops_everything(

@@ -179,6 +179,7 @@ async def test_a_call_with_two_reports_gives_two_cases(
         "đường buổi tối rất nguy hiểm.",
         street="Đường Yersin",
         occurred="tối qua",
+        confidential="1",
     )
     assert status == 303, body
     first = await code_of(agent, first_location)
@@ -192,6 +193,7 @@ async def test_a_call_with_two_reports_gives_two_cases(
         microsecond=started.microsecond // 1000 * 1000
     )
     assert two["field"] == "chieu-sang"
+    assert (one["confidential"], two["confidential"]) == (False, True)
     assert metric("pakn_hotline_call_end_to_submission_seconds_count") >= 2
 
 
