@@ -101,4 +101,9 @@ async def init_app(settings: HotlineSettings) -> web.Application:
 def main() -> None:
     settings = HotlineSettings()
     configure_logging("hotline", settings.log_level)
-    http.run_app(lambda: init_app(settings), settings.host, settings.hotline_port)
+    http.run_app(
+        lambda: init_app(settings),
+        settings.host,
+        settings.hotline_port,
+        variable="PAKN_HOTLINE_PORT",
+    )

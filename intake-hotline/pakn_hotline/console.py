@@ -14,6 +14,7 @@ from aiohttp import web
 from pymongo import DESCENDING
 from pymongo.errors import PyMongoError
 
+from pakn import http
 from pakn.auth.csrf import FIELD as CSRF_FIELD
 from pakn.auth.users import Role
 from pakn.auth.web import LOGOUT_PATH, require, staff_of
@@ -218,14 +219,14 @@ async def call_post(request: web.Request) -> web.StreamResponse:
     fields = fields_from_form(form)
     if report.state == "submitted":
         if _wants_json(request):
-            return web.json_response({"saved": False, "reason": "submitted"}, status=409)
+            return http.json_response({"saved": False, "reason": "submitted"}, status=409)
         raise web.HTTPSeeOther(f"/cuoc-goi/{call.call_id}/{report.n}/ma")
     await services(request).drafts.save_fields(
         call.call_id, report.n, fields, now=now, by=staff.username
     )
     if action == "save":
         if _wants_json(request):
-            return web.json_response({"saved": True})
+            return http.json_response({"saved": True})
         return await _render_call(request, call, report, fields, notice=messages.DRAFT_SAVED)
 
     attach_to: str | None = None

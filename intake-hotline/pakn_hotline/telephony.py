@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
+from pakn import http
 from pakn.auth.web import csrf_exempt, public
 from pakn_hotline import metrics
 from pakn_hotline.bearer import bearer_matches
@@ -43,12 +44,7 @@ def _error(status: int, error: str, message: str, **extra: Any) -> web.Response:
         headers["WWW-Authenticate"] = 'Bearer realm="pakn-hotline"'
     if status == 503:
         headers["Retry-After"] = RETRY_AFTER
-    return web.json_response(
-        {"error": error, "message": message, **extra},
-        status=status,
-        headers=headers,
-        dumps=lambda body: json.dumps(body, ensure_ascii=False),
-    )
+    return http.json_error(status, error, message, headers=headers, **extra)
 
 
 @public  # not a staff route: the phone system proves itself with the Bearer key
@@ -84,7 +80,7 @@ async def post_call(request: web.Request) -> web.Response:
     if created:
         metrics.CALLS.labels("telephony").inc()
     log.info("call %s %s from the phone system", call.call_id, "drafted" if created else "updated")
-    return web.json_response(
+    return http.json_response(
         {
             "draft_id": call.call_id,
             "status": "created" if created else "updated",
