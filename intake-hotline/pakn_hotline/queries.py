@@ -13,7 +13,7 @@ from pakn.extract import find_phone
 from pakn.text import search_terms
 
 #: Cases still being handled: a new caller about the same thing adds to one of these.
-OPEN_STATUSES: Final = [s.value for s in schema.OPEN_STATUSES]
+OPEN_STATUSES: Final = schema.status_values(schema.OPEN_STATUSES)
 HISTORY_LIMIT: Final = 20
 SIMILAR_LIMIT: Final = 5
 #: Looked at before ranking: the newest open cases of the place.

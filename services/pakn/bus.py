@@ -31,6 +31,7 @@ from aio_pika.abc import (
 )
 from aio_pika.exceptions import (
     CONNECTION_EXCEPTIONS,
+    ChannelInvalidStateError,
     ChannelNotFoundEntity,
     ChannelPreconditionFailed,
     DeliveryError,
@@ -326,6 +327,17 @@ def _is_own_cancellation() -> bool:
     # cancellation requested of this task (task.cancel(), an expiring timeout) must propagate.
     task = asyncio.current_task()
     return task is None or task.cancelling() > 0
+
+
+def delivery_channel_closed(message: AbstractIncomingMessage) -> bool:
+    """Whether the channel ``message`` came on is closed (the broker then has it back and
+    delivers it again; acking it is pointless). aio-pika 10 raises ChannelInvalidStateError
+    on reading a closed channel's ``message.channel``: that, too, means closed."""
+    try:
+        channel = message.channel
+    except ChannelInvalidStateError:
+        return True
+    return bool(channel.is_closed)
 
 
 # --- The bus ---------------------------------------------------------------------------------
