@@ -42,6 +42,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from pakn.locality import LocalityResolver, Place
+from pakn.patterns import PatternIndex, cut
 from pakn.phrases import Cues, PhraseIndex, Words
 from pakn.safety import SafetyAssessment, SafetyDetector, load_safety
 from pakn.schema import FIELD_NAMES, Candidate, Priority, Redirect
@@ -192,6 +193,12 @@ class Classifier:
         for i, exclusion in enumerate(self._exclusions):
             self._add(exclusion.phrases, _Kind.EXCLUSION, i)
             self._add(exclusion.negative, _Kind.EXCLUSION_NEGATIVE, i)
+        self._pattern_owners = [
+            (i, pattern)
+            for i, exclusion in enumerate(self._exclusions)
+            for pattern in exclusion.patterns
+        ]
+        self._exclusion_patterns = PatternIndex(pattern for _, pattern in self._pattern_owners)
         self._add(config.priority.urgent, _Kind.URGENT, 0)
 
     @classmethod
@@ -244,11 +251,37 @@ class Classifier:
                 taken.append((start, end))
                 into[entry.text] = weight
 
+    def _collect_patterns(self, text: str, factor: float, found: _Found, seen: set[int]) -> None:
+        """Adds the complaint and denunciation patterns of ``text``: each pattern once.
+
+        A pattern's words may overlap a phrase of the same exclusion ("khiếu nại quyết định"
+        in "khiếu nại về quyết định"): the two are one piece of evidence, the heavier counts.
+        """
+        cut_text = cut(text)
+        for match in self._exclusion_patterns.find(cut_text):
+            if match.pattern in seen:
+                continue
+            seen.add(match.pattern)
+            target, pattern = self._pattern_owners[match.pattern]
+            into = found.setdefault((_Kind.EXCLUSION, target), {})
+            words = cut_text.span(match.start, match.end)
+            lowered = words.lower()
+            overlapping = [k for k in into if k.lower() in lowered or lowered in k.lower()]
+            weight = pattern.weight * factor
+            if any(into[key] >= weight for key in overlapping):
+                continue
+            for key in overlapping:
+                del into[key]
+            into[words] = weight
+
     def _score(self, text: str, title: str | None) -> _Scores:
         found: _Found = {}
         self._collect(self._index.words(text), 1.0, found)
+        seen: set[int] = set()
+        self._collect_patterns(text, 1.0, found, seen)
         if title:
             self._collect(self._index.words(title), self.thresholds.title_factor, found)
+            self._collect_patterns(title, self.thresholds.title_factor, found, seen)
 
         def total(kind: _Kind, target: int) -> float:
             return sum(found.get((kind, target), {}).values())

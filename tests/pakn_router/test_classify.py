@@ -120,6 +120,40 @@ def test_a_denunciation_of_an_official_is_redirected(classifier: Classifier) -> 
     assert result.field == "dat-dai"  # what the text is about, for the record
 
 
+@pytest.mark.parametrize(
+    ("text", "to"),
+    [
+        # Words between the verb and its legal object: no phrase of the list is in these.
+        (
+            "Gia đình tôi khiếu nại về việc UBND phường Tây Nha Trang ban hành quyết định thu "
+            "hồi đất mà không thông báo trước.",
+            "tiep-cong-dan-tinh",
+        ),
+        (
+            "Chúng tôi không đồng ý với phương án bồi thường, hỗ trợ khi thu hồi đất làm đường "
+            "và kính đề nghị xem xét lại quyết định phê duyệt.",
+            "tiep-cong-dan-tinh",
+        ),
+        (
+            "Tố cáo một số cán bộ đội quản lý trật tự đô thị hằng tháng thu tiền của các hộ "
+            "buôn bán ở chợ.",
+            "thanh-tra-tinh",
+        ),
+        (
+            "Cán bộ địa chính xã đã nhận của gia đình tôi 20 triệu đồng để làm sổ đỏ nhưng đến "
+            "nay không làm.",
+            "thanh-tra-tinh",
+        ),
+    ],
+)
+def test_complaints_and_denunciations_are_found_across_inserted_words(
+    classifier: Classifier, text: str, to: str
+) -> None:
+    result = classifier.classify(text, address=IN_NHA_TRANG)
+    assert result.decision == "redirect", (result.notes, result.matched)
+    assert result.redirect is not None and result.redirect.to == to
+
+
 def test_a_half_clear_complaint_is_triage_with_a_suggested_redirect(
     classifier: Classifier,
 ) -> None:

@@ -114,7 +114,7 @@ def test_report(scores: dict[str, Score], capsys: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.parametrize(
     ("split_name", "field_floor", "decision_floor", "precision_floor"),
-    [("tune", 0.97, 0.80, 0.95), ("holdout", 0.73, 0.55, 0.78)],
+    [("tune", 0.97, 0.80, 0.95), ("holdout", 0.73, 0.59, 0.78)],
 )
 def test_field_and_decision_accuracy_stay_above_their_floors(
     scores: dict[str, Score],
@@ -129,13 +129,16 @@ def test_field_and_decision_accuracy_stay_above_their_floors(
     assert score.assign_precision >= precision_floor
 
 
-@pytest.mark.parametrize(
-    ("split_name", "redirects_floor", "emergencies_floor"),
-    [("tune", 16, 20), ("holdout", 2, 4)],
-)
-def test_redirects_and_emergencies_are_found(
-    scores: dict[str, Score], split_name: str, redirects_floor: int, emergencies_floor: int
+@pytest.mark.parametrize(("split_name", "redirects_floor"), [("tune", 16), ("holdout", 4)])
+def test_redirects_are_found(
+    scores: dict[str, Score], split_name: str, redirects_floor: int
 ) -> None:
+    assert scores[split_name].redirects_found >= redirects_floor
+
+
+@pytest.mark.parametrize("split_name", ["tune", "holdout"])
+def test_every_emergency_is_found(scores: dict[str, Score], split_name: str) -> None:
+    # A missed emergency is the worst error: recall is 100 % on every split, not a floor.
     score = scores[split_name]
-    assert score.redirects_found >= redirects_floor
-    assert score.emergencies_found >= emergencies_floor
+    assert score.emergencies >= 5
+    assert score.emergencies_found == score.emergencies
