@@ -47,10 +47,13 @@ from pakn.phrases import Cues, PhraseIndex, Words
 from pakn.safety import SafetyAssessment, SafetyDetector, load_safety
 from pakn.schema import FIELD_NAMES, Candidate, Priority, Redirect
 from pakn.sla import SlaPolicy
+from pakn.streets import StreetTable
+from pakn.streets import candidates as street_candidates
 from pakn.territory import (
     Assignment,
     Category,
     Exclusion,
+    LegacyArea,
     Locality,
     Phrase,
     ProvinceConfig,
@@ -176,12 +179,18 @@ class Classifier:
         thresholds: Thresholds | None = None,
         triage_categories: Iterable[str] = TRIAGE_CATEGORIES,
         safety: SafetyDetector | None = None,
+        streets: StreetTable | None = None,
     ) -> None:
         self.config = config
         self.sla = sla
         self.thresholds = thresholds or Thresholds()
         self.triage_categories = frozenset(triage_categories)
         self.localities = LocalityResolver(config)
+        self.streets = (
+            streets
+            if streets is not None
+            else StreetTable.from_config_dir(config.config_dir, config)
+        )
         self._categories = list(config.categories)
         self._exclusions = list(config.exclusions)
         self.safety = safety if safety is not None else load_safety(config.config_dir)
@@ -343,6 +352,27 @@ class Classifier:
         rule = self._rule(category, locality)
         return rule.assignment(locality) if rule is not None else None
 
+    def _place_from_streets(
+        self, place: Place | None, address: str | None, text: str
+    ) -> tuple[Place | None, list[tuple[Locality, tuple[LegacyArea | None, str]]]]:
+        """A ward from the streets and landmarks named, when the names gave none.
+
+        One checked street in one ward places the report; otherwise the wards they point at
+        are candidates for the operator, never a guess.
+        """
+        if place is not None and place.locality is not None:
+            return place, []
+        area = place.area if place is not None else None
+        matches = self.streets.find(address, area) or self.streets.find(text, area)
+        wards = street_candidates(matches)
+        if len(wards) == 1 and all(match.decisive for match in matches):
+            matched = ", ".join(match.matched for match in matches)
+            return Place(wards[0], area or matches[0].area, matched), []
+        where = {
+            ward.code: (match.area, match.matched) for match in matches for ward in match.localities
+        }
+        return place, [(ward, where[ward.code]) for ward in wards]
+
     def _candidate(
         self, field_code: str, score: float, scores: _Scores, place: Place | None
     ) -> Candidate:
@@ -372,7 +402,9 @@ class Classifier:
         Hòa folder has none, so the place is read from the address box and the text.
         """
         scores = self._score(text, title)
-        place = self.localities.resolve(address, f"{title}\n{text}" if title else text)
+        full_text = f"{title}\n{text}" if title else text
+        place = self.localities.resolve(address, full_text)
+        place, wards = self._place_from_streets(place, address, full_text)
         ranked = sorted(scores.fields.items(), key=lambda kv: -kv[1])
         best_field, best = ranked[0] if ranked else (None, 0.0)
         # "Xin hỏi…", "cảm ơn" say how, not what: they do not compete with a subject.
@@ -385,6 +417,9 @@ class Classifier:
         co = assignment.co if assignment is not None else ()
 
         notes: list[str] = []
+        if wards:
+            names = ", ".join(ward.name for ward, _ in wards)
+            notes.append(f"theo tên đường/địa danh, có thể thuộc: {names} (cán bộ xác định)")
         priority = self._priority(scores, category, notes)
         if priority is Priority.EMERGENCY and lead is None and co:
             # An emergency does not wait for its commune to be found: the rule's first
@@ -416,6 +451,10 @@ class Classifier:
                 for code, score in ranked[: self.thresholds.candidates]
             ),
             locality=_locality_match(place) if place is not None else None,
+            locality_candidates=tuple(
+                LocalityMatch(ward.code, ward.name, area.name if area else None, matched)
+                for ward, (area, matched) in wards
+            ),
             priority=priority,
             working_days=(
                 self.sla.working_days_for(category.field, category.code, category.incident)

@@ -242,9 +242,11 @@ def test_only_the_old_area_and_a_commune_led_rule_is_triage(classifier: Classifi
     assert (result.locality.code, result.locality.legacy_area) == (None, "Thành phố Cam Ranh")
     assert result.field == "giao-thong"
     assert result.decision == "triage"
-    assert result.notes == (NO_COMMUNE,)
+    assert NO_COMMUNE in result.notes
     assert result.lead_agency is None
     assert result.candidates[0].agency is None
+    # Hùng Vương crosses the town's wards: the operator is shown them, none is guessed.
+    assert len(result.locality_candidates) == 4
 
 
 def test_only_the_old_area_is_enough_when_its_communes_share_the_rule(
@@ -328,6 +330,7 @@ def test_the_json_has_the_contract_keys_and_the_extras(classifier: Classifier) -
         "redirect",
         "suggested_redirect",
         "rules_version",
+        "locality_candidates",
     }
     assert {"field", "agency", "score"} <= set(output["candidates"][0])
     assert output["locality"]["legacy_area"] == "Thành phố Nha Trang"

@@ -50,7 +50,7 @@ class Score:
             self.field_right += result.field == expected.field
             if result.field != expected.field:
                 self.confusion[(expected.field, result.field)] += 1
-            self.no_commune += result.decision == "triage" and result.notes == (NO_COMMUNE,)
+            self.no_commune += result.decision == "triage" and NO_COMMUNE in result.notes
         if result.decision == "assign":
             self.assigned += 1
             self.assigned_right += expected.decision == "assign" and result.field == expected.field
