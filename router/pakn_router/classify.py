@@ -61,6 +61,7 @@ from pakn.territory import (
     load,
 )
 from pakn_router.classification import Classification, Decision, LocalityMatch
+from pakn_router.learning import MODEL_FILE, ModelFile
 
 #: Categories that say how a text is put, not what it is about (thanks, questions, general
 #: wishes): they never compete with a subject, and alone they leave the case to an operator.
@@ -92,6 +93,8 @@ _LOCATIVES = Cues(
 LOOKBEHIND = 3
 
 NO_EVIDENCE = "không đủ căn cứ phân loại"
+#: A field the learnt model gives less than this probability is not proposed.
+SUGGESTION_MIN = 0.2
 NO_COMMUNE = "chưa xác định được xã/phường nơi xảy ra sự việc"
 
 
@@ -180,17 +183,20 @@ class Classifier:
         triage_categories: Iterable[str] = TRIAGE_CATEGORIES,
         safety: SafetyDetector | None = None,
         streets: StreetTable | None = None,
+        model: ModelFile | None = None,
     ) -> None:
         self.config = config
         self.sla = sla
         self.thresholds = thresholds or Thresholds()
         self.triage_categories = frozenset(triage_categories)
         self.localities = LocalityResolver(config)
-        self.streets = (
-            streets
-            if streets is not None
-            else StreetTable.from_config_dir(config.config_dir, config)
-        )
+        if streets is None:
+            streets = StreetTable.from_config_dir(config.config_dir, config)
+        self.streets = streets
+        if model is None and (config.config_dir / MODEL_FILE).exists():
+            model = ModelFile(config.config_dir / MODEL_FILE)
+        #: The learnt field model (pakn_router.learning), reloaded when retrained.
+        self.model = model
         self._categories = list(config.categories)
         self._exclusions = list(config.exclusions)
         self.safety = safety if safety is not None else load_safety(config.config_dir)
@@ -352,6 +358,28 @@ class Classifier:
         rule = self._rule(category, locality)
         return rule.assignment(locality) if rule is not None else None
 
+    def _suggestions(
+        self, text: str, notes: list[str]
+    ) -> tuple[tuple[Candidate, ...], list[str]] | None:
+        """Fields the learnt model proposes when no phrase said anything: for the operator.
+
+        Measured weaker than the phrases on unseen wording (README, "Routing accuracy"), so it
+        never routes: it fills the triage candidates the phrases left empty.
+        """
+        model = self.model.refresh() if self.model is not None else None
+        if model is None:
+            return None
+        top = model.predict(text)[: self.thresholds.candidates]
+        ranked = [s for s in top if s.probability >= SUGGESTION_MIN]
+        if not ranked:
+            return None
+        notes.append(
+            "gợi ý của mô hình học từ các quyết định đã có: "
+            + ", ".join(FIELD_NAMES.get(s.field, s.field) for s in ranked)
+        )
+        candidates = tuple(Candidate(field=s.field, score=round(s.probability, 2)) for s in ranked)
+        return candidates, model.evidence(text, ranked[0].field)
+
     def _place_from_streets(
         self, place: Place | None, address: str | None, text: str
     ) -> tuple[Place | None, list[tuple[Locality, tuple[LegacyArea | None, str]]]]:
@@ -437,6 +465,13 @@ class Classifier:
         if category is not None:
             matched += scores.phrases(_Kind.CATEGORY, scores.best_category_of_field[category.field])
         matched += [alarm.matched for alarm in scores.safety.events]
+        candidates = tuple(
+            self._candidate(code, score, scores, place)
+            for code, score in ranked[: self.thresholds.candidates]
+        )
+        if not candidates and outcome.decision == "triage":
+            suggested = self._suggestions(full_text, notes)
+            candidates, matched = suggested or (candidates, matched)
         routed = outcome.decision == "assign"
         routable = category is not None and outcome.decision != "redirect"
         return Classification(
@@ -446,10 +481,7 @@ class Classifier:
             co_agencies=tuple(co) if routed else (),
             confidence=confidence,
             matched=tuple(dict.fromkeys(matched)),
-            candidates=tuple(
-                self._candidate(code, score, scores, place)
-                for code, score in ranked[: self.thresholds.candidates]
-            ),
+            candidates=candidates,
             locality=_locality_match(place) if place is not None else None,
             locality_candidates=tuple(
                 LocalityMatch(ward.code, ward.name, area.name if area else None, matched)

@@ -157,6 +157,17 @@ async def triage_queue(store: Store, *, limit: int = MAX_LIMIT) -> list[dict[str
     return [doc async for doc in cursor.sort("received_at", ASCENDING).limit(limit)]
 
 
+async def operator_routed(store: Store) -> list[dict[str, Any]]:
+    """Cases an operator routed, with the router's evidence: what its corrections are read from.
+
+    Only the field and the router's candidates are read, so the whole history stays cheap.
+    """
+    cursor = store.cases.find(
+        {"routing.method": "operator"}, {"field": 1, "routing.candidates": 1, "routing.method": 1}
+    )
+    return [doc async for doc in cursor]
+
+
 async def recent_cases(store: Store, scope: Scope, *, limit: int = 30) -> list[dict[str, Any]]:
     """The router's (and operators') latest decisions."""
     cursor = store.cases.find(scope.query(), LIST_PROJECTION).sort("updated_at", DESCENDING)
