@@ -371,14 +371,15 @@ class Classifier:
             return None
         top = model.predict(text)[: self.thresholds.candidates]
         ranked = [s for s in top if s.probability >= SUGGESTION_MIN]
-        if not ranked:
-            return None
+        evidence = model.evidence(text, ranked[0].field) if ranked else []
+        if not evidence:
+            return None  # the priors alone are no suggestion
         notes.append(
             "gợi ý của mô hình học từ các quyết định đã có: "
             + ", ".join(FIELD_NAMES.get(s.field, s.field) for s in ranked)
         )
         candidates = tuple(Candidate(field=s.field, score=round(s.probability, 2)) for s in ranked)
-        return candidates, model.evidence(text, ranked[0].field)
+        return candidates, evidence
 
     def _place_from_streets(
         self, place: Place | None, address: str | None, text: str

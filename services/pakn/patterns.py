@@ -18,6 +18,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -97,24 +98,34 @@ class Text:
     clause: tuple[int, ...]
     marked: bool
     source: str
+    #: The folded form of each word, compared a slice at a time.
+    folded: tuple[str, ...] = ()
 
     def span(self, start: int, end: int) -> str:
         """Words ``start``..``end`` (exclusive) as written."""
         return self.source[self.items[start].start : self.items[end - 1].end]
 
-    def has(self, sequence: Sequence[Word], start: int) -> bool:
-        """Whether ``sequence`` stands at word ``start``."""
+    def has(
+        self, sequence: Sequence[Word], start: int, folded: tuple[str, ...] | None = None
+    ) -> bool:
+        """Whether ``sequence`` (whose folded words are ``folded``) stands at word ``start``."""
         end = start + len(sequence)
         if end > len(self.items) or self.sentence[end - 1] != self.sentence[start]:
             return False
-        span = self.items[start:end]
-        if any(w.folded != s.folded for w, s in zip(span, sequence, strict=True)):
+        if folded is None:
+            folded = tuple(w.folded for w in sequence)
+        if self.folded[start:end] != folded:
             return False
-        return not self.marked or _agree(span, sequence)
+        return not self.marked or _agree(self.items[start:end], sequence)
 
 
+@lru_cache(maxsize=256)
 def cut(text: str) -> Text:
-    """``text`` as words, each with its sentence and clause number."""
+    """``text`` as words, each with its sentence and clause number.
+
+    Cached: the safety check and the complaint patterns read the same text one after the
+    other (a Text is immutable).
+    """
     cut_words = words(text, frozenset())
     items = tuple(w for w in cut_words.items if w is not None)
     sentence: list[int] = []
@@ -131,7 +142,8 @@ def cut(text: str) -> Text:
         sentence.append(s)
         clause.append(c)
         previous_end = word.end
-    return Text(items, tuple(sentence), tuple(clause), cut_words.marked, cut_words.source)
+    folded = tuple(w.folded for w in items)
+    return Text(items, tuple(sentence), tuple(clause), cut_words.marked, cut_words.source, folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +169,9 @@ class PatternIndex:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self._patterns: list[_Compiled] = []
         # First folded word of an alternative → (pattern, slot, alternative) starting with it.
-        self._starts: dict[str, list[tuple[int, int, tuple[Word, ...]]]] = defaultdict(list)
+        self._starts: dict[str, list[tuple[int, int, tuple[Word, ...], tuple[str, ...]]]] = (
+            defaultdict(list)
+        )
         for index, pattern in enumerate(patterns):
             slots = tuple(tuple(slot) for slot in pattern.slots())
             self._patterns.append(
@@ -165,7 +179,8 @@ class PatternIndex:
             )
             for s, slot in enumerate(slots):
                 for alternative in slot:
-                    self._starts[alternative[0].folded].append((index, s, alternative))
+                    folded = tuple(w.folded for w in alternative)
+                    self._starts[folded[0]].append((index, s, alternative, folded))
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -173,9 +188,9 @@ class PatternIndex:
     def find(self, text: Text) -> list[Match]:
         """Every match of every pattern; of one pattern's overlapping matches, the shortest."""
         found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        for start, word in enumerate(text.items):
-            for pattern, slot, alternative in self._starts.get(word.folded, ()):
-                if text.has(alternative, start):
+        for start, first in enumerate(text.folded):
+            for pattern, slot, alternative, folded in self._starts.get(first, ()):
+                if text.has(alternative, start, folded):
                     found[(pattern, slot)].append((start, start + len(alternative)))
         matches: list[Match] = []
         for index in sorted({pattern for pattern, _ in found}):

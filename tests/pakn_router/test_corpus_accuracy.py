@@ -35,6 +35,8 @@ class Score:
     no_commune: int = 0
     assigned: int = 0
     assigned_right: int = 0
+    #: Sent straight to an agency with a field the label does not have: the costly error.
+    assigned_wrong: int = 0
     redirects: int = 0
     redirects_found: int = 0
     emergencies: int = 0
@@ -54,6 +56,7 @@ class Score:
         if result.decision == "assign":
             self.assigned += 1
             self.assigned_right += expected.decision == "assign" and result.field == expected.field
+            self.assigned_wrong += result.field != expected.field
         if expected.redirect is not None:
             self.redirects += 1
             self.redirects_found += (
@@ -70,6 +73,11 @@ class Score:
     @property
     def decision_accuracy(self) -> float:
         return self.decision_right / self.items
+
+    @property
+    def confidently_wrong(self) -> float:
+        """Share of all items sent straight to an agency of a wrong field."""
+        return self.assigned_wrong / self.items
 
     @property
     def assign_precision(self) -> float:
@@ -103,6 +111,7 @@ def test_report(scores: dict[str, Score], capsys: pytest.CaptureFixture[str]) ->
             f" · decision {s.decision_right}/{s.items} = {s.decision_accuracy:.3f}"
             f" ({s.no_commune} assign items triaged for want of a commune)"
             f" · straight to an agency {s.assigned_right}/{s.assigned} right"
+            f" · confidently wrong {s.assigned_wrong}/{s.items} = {s.confidently_wrong:.3f}"
             f" · redirects {s.redirects_found}/{s.redirects}"
             f" · emergencies {s.emergencies_found}/{s.emergencies}",
             f"  {'':8} field confusions: {hotspots or 'none'}",
@@ -127,6 +136,13 @@ def test_field_and_decision_accuracy_stay_above_their_floors(
     assert score.field_accuracy >= field_floor
     assert score.decision_accuracy >= decision_floor
     assert score.assign_precision >= precision_floor
+
+
+@pytest.mark.parametrize(("split_name", "ceiling"), [("tune", 0.02), ("holdout", 0.10)])
+def test_confidently_wrong_stays_below_its_ceiling(
+    scores: dict[str, Score], split_name: str, ceiling: float
+) -> None:
+    assert scores[split_name].confidently_wrong <= ceiling
 
 
 @pytest.mark.parametrize(("split_name", "redirects_floor"), [("tune", 16), ("holdout", 4)])
