@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import aio_pika
@@ -65,47 +66,33 @@ def _forget_texts() -> None:
     cut.cache_clear()
 
 
-def bench_classify() -> None:
-    classifier = Classifier.from_config_dir(CONFIG)
+def _against_fold(label: str, per_text: Callable[[str], object], what: str) -> None:
+    """Prints ``per_text`` over the corpus texts as a ratio to folding the same texts."""
     texts = [item.text for item in load_corpus()]
 
-    def classify_all() -> None:
+    def measured_all() -> None:
         _forget_texts()
         for text in texts:
-            classifier.classify(text)
+            per_text(text)
 
     def fold_all() -> None:
         for text in texts:
             fold(text)
 
     baseline = _best_of(5, fold_all)
-    measured = _best_of(5, classify_all)
-    per_text = measured / len(texts) * 1e3
+    measured = _best_of(5, measured_all)
     print(
-        f"classify: {measured / baseline:6.1f} × fold   "
-        f"({per_text:.3f} ms a text over {len(texts)} corpus texts; illustrative)"
+        f"{label + ':':9} {measured / baseline:6.1f} × fold   "
+        f"({measured / len(texts) * 1e3:.3f} ms a text over {len(texts)} corpus texts; {what})"
     )
+
+
+def bench_classify() -> None:
+    _against_fold("classify", Classifier.from_config_dir(CONFIG).classify, "illustrative")
 
 
 def bench_safety() -> None:
-    detector = load_safety(CONFIG)
-    texts = [item.text for item in load_corpus()]
-
-    def assess_all() -> None:
-        _forget_texts()
-        for text in texts:
-            detector.assess(text)
-
-    def fold_all() -> None:
-        for text in texts:
-            fold(text)
-
-    baseline = _best_of(5, fold_all)
-    measured = _best_of(5, assess_all)
-    print(
-        f"safety:   {measured / baseline:6.1f} × fold   "
-        f"({measured / len(texts) * 1e3:.3f} ms a text: the emergency check every channel runs)"
-    )
+    _against_fold("safety", load_safety(CONFIG).assess, "the emergency check of every channel")
 
 
 def bench_memory() -> None:

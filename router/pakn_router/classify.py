@@ -17,7 +17,8 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
   how the text is put ("xin hỏi", "cảm ơn": TRIAGE_CATEGORIES) does not compete with what it
   is about. Too little evidence, a near tie, or a text with no case to act on (thanks,
   general wishes) goes to an operator (triage), with a note in Vietnamese saying why.
-- Complaints and denunciations (the folder's exclusions) are scored the same way: from
+- Complaints and denunciations (the folder's exclusions) are scored the same way, their
+  word patterns too ("khiếu nại … quyết định", pakn.patterns: each counts once): from
   ``redirect_min`` the case is redirected to the complaint route; from ``suggest_min`` it is
   triage with a suggested redirect; below, the words were used loosely ("đã khiếu nại nhiều
   lần" about a pothole) and the case is routed as usual.
@@ -29,7 +30,10 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
   (pakn.locality). When only the pre-2025 area is known and all its communes are
   routed by the same rule, that rule applies. A rule led by the commune with no commune
   known leaves the case to an operator ("chưa xác định được xã/phường") - except an
-  emergency, which the rule's first co-agency takes meanwhile.
+  emergency, which the rule's first co-agency takes meanwhile. With no ward named, the
+  streets and landmarks (pakn.streets) give it when checked, or candidates for the operator.
+- When no phrase says anything, the learnt field model (pakn_router.learning) proposes
+  fields as triage candidates; it never routes (it measured weaker than the phrases).
 """
 
 from __future__ import annotations
