@@ -60,9 +60,7 @@ def init_app(settings: EmailSettings) -> web.Application:
             channel=Channel.EMAIL, store=store, bus=bus, handler=news.handle
         )
         app[WORKER], app[OUTBOX] = worker, worker.outbox
-        app[http.HEALTH_CHECKS].extend(
-            [("imap", worker.health), ("case-events", follower.health)]
-        )
+        app[http.HEALTH_CHECKS].extend([("imap", worker.health), ("case-events", follower.health)])
         await follower.start()
         try:
             yield

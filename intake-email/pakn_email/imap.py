@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import ssl
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +39,7 @@ _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _EXISTS = re.compile(rb"^(\d+) EXISTS")
 _UID = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_SEARCH_RESULT = re.compile(rb"^(?:SEARCH)?[\d ]*$")
 
 
 def parse_internaldate(text: str) -> datetime:
@@ -63,6 +65,9 @@ class ImapSession:
     def __init__(self, client: aioimaplib.IMAP4, settings: EmailSettings) -> None:
         self.client = client
         self.settings = settings
+        #: Set when the server closes the connection (an IDLE would otherwise wait on).
+        self.lost = asyncio.Event()
+        client.protocol.conn_lost_cb = lambda _exc: self.lost.set()
 
     @classmethod
     async def open(cls, settings: EmailSettings) -> ImapSession:
@@ -149,22 +154,22 @@ class ImapSession:
 
     async def uids_after(self, last_uid: int) -> list[int]:
         """UIDs in the mailbox greater than ``last_uid``, in order."""
-        response = _check(await self.client.uid_search(f"UID {last_uid + 1}:*"), "UID SEARCH")
-        uids: list[int] = []
-        for line in response.lines:
-            if isinstance(line, bytes) and line.startswith(b"SEARCH"):
-                uids += [int(part) for part in line.split()[1:]]
+        uids = await self._search(f"UID {last_uid + 1}:*")
         # "n:*" always includes the last message, even when its UID is below n.
-        return sorted(uid for uid in set(uids) if uid > last_uid)
+        return [uid for uid in uids if uid > last_uid]
+
+    async def _search(self, criteria: str) -> list[int]:
+        response = _check(await self.client.uid_search(criteria, charset=None), "UID SEARCH")
+        uids: set[int] = set()
+        for line in response.lines:
+            # aioimaplib hands the untagged "* SEARCH 1 2" over as b"1 2".
+            if isinstance(line, bytes) and _SEARCH_RESULT.match(line):
+                uids.update(int(part) for part in line.split() if part.isdigit())
+        return sorted(uids)
 
     async def uids_since(self, day: datetime) -> list[int]:
         """UIDs of the selected folder's messages that arrived on or after ``day``."""
-        response = _check(await self.client.uid_search(f"SINCE {day:%d-%b-%Y}"), "UID SEARCH")
-        uids: list[int] = []
-        for line in response.lines:
-            if isinstance(line, bytes) and line.startswith(b"SEARCH"):
-                uids += [int(part) for part in line.split()[1:]]
-        return sorted(set(uids))
+        return await self._search(f"SINCE {day:%d-%b-%Y}")
 
     async def fetch(self, uid: int) -> Fetched | None:
         """The message's bytes (BODY.PEEK[]: not marked read) and the server's INTERNALDATE."""
@@ -210,20 +215,44 @@ class ImapSession:
         else:
             _check(await self.client.expunge(), "EXPUNGE")
 
-    async def wait_for_mail(self, timeout: float) -> None:
-        """Return when the server tells of a change (IDLE), or after ``timeout`` (polling)."""
+    async def wait_for_mail(self, seconds: float) -> None:
+        """Return when the server tells of a change (IDLE), or after ``seconds`` (polling).
+
+        Raises ImapError when the connection is lost meanwhile."""
         if not self.supports_idle:
-            await asyncio.sleep(timeout)
+            await self._unless_lost(asyncio.sleep(seconds), seconds + 1)
             return
-        idle = await self.client.idle_start(timeout=timeout)
+        idle = await self.client.idle_start(timeout=seconds)
         try:
-            await self.client.wait_server_push(timeout=timeout + self.settings.imap_timeout)
+            await self._unless_lost(
+                self.client.wait_server_push(timeout=seconds + self.settings.imap_timeout),
+                seconds + self.settings.imap_timeout,
+            )
         except TimeoutError:
             pass
         finally:
-            if self.client.has_pending_idle():
-                self.client.idle_done()
-            await asyncio.wait_for(idle, self.settings.imap_timeout)
+            if not self.lost.is_set():
+                if self.client.has_pending_idle():
+                    self.client.idle_done()
+                await asyncio.wait_for(idle, self.settings.imap_timeout)
+            else:
+                idle.cancel()
+
+    async def _unless_lost(self, waiting: Awaitable[object], seconds: float) -> None:
+        task = asyncio.ensure_future(waiting)
+        lost = asyncio.ensure_future(self.lost.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {task, lost}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for pending in (task, lost):
+                if not pending.done():
+                    pending.cancel()
+        if lost in done:
+            raise ImapError("the IMAP server closed the connection")
+        if task in done:
+            task.result()
 
     async def close(self) -> None:
         try:

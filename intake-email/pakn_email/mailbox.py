@@ -11,19 +11,25 @@ second case, a lost message or a second acknowledgement.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aioimaplib.aioimaplib import AioImapException
+from pymongo.errors import PyMongoError
+
 from pakn.extract import PlaceFinder
-from pakn.intake import IdempotencyConflict, IntakePath
+from pakn.intake import IdempotencyConflict, IntakePath, IntakeUnavailable
 from pakn.schema import Channel
 from pakn.store import Store
 from pakn_email import messages, metrics
-from pakn_email.imap import Fetched, ImapSession
+from pakn_email.imap import Fetched, ImapError, ImapSession
 from pakn_email.outbox import Outbox, Outgoing
 from pakn_email.parse import ParsedMail, PoisonMail, parse_mail
 from pakn_email.records import Outcome, Records
@@ -31,6 +37,9 @@ from pakn_email.report import build_report
 from pakn_email.settings import EmailSettings
 
 log = logging.getLogger(__name__)
+
+#: Failures that pass: the mail server, the store or the broker away for a while.
+TRANSIENT = (ImapError, AioImapException, OSError, TimeoutError, IntakeUnavailable, PyMongoError)
 
 RAW_CONTENT_TYPE = "message/rfc822"
 
@@ -60,8 +69,13 @@ class MailboxWorker:
         self.outbox = Outbox(store, settings)
         self.clock = clock
         self.sessions = 0
-        #: Set while a session is open (for /healthz).
-        self.connected = False
+        #: Why the mailbox is not being read now (None while it is), for /healthz.
+        self.down_reason: str | None = "not connected yet"
+        # Test hook for the crash test: stop (SIGSTOP) right after the broker's confirm, so the
+        # test can kill the process between the confirm and the move. Only with PAKN_ENV=test.
+        self._stop_after_confirm = (
+            settings.env == "test" and os.environ.get("PAKN_EMAIL_TEST_STOP_AFTER_CONFIRM") == "1"
+        )
 
     @property
     def cursor_key(self) -> str:
@@ -70,30 +84,45 @@ class MailboxWorker:
     # --- the supervised loop -------------------------------------------------------------
 
     async def run(self) -> None:
-        """One IMAP session: sync, then wait (IDLE or poll) and sync again, until it breaks.
+        """Sync, then wait (IDLE or poll) and sync again, for ever; reconnect with backoff.
 
-        A broken session raises; the supervising loop starts it again with backoff, which is
-        the reconnection (metric ``pakn_email_imap_reconnects``)."""
-        session = await ImapSession.open(self.settings)
-        self.sessions += 1
-        if self.sessions > 1:
-            metrics.IMAP_RECONNECTS.inc()
-        self.connected = True
-        try:
-            while True:
-                await self.sync(session)
-                wait = (
-                    self.settings.imap_idle_renew
-                    if session.supports_idle
-                    else self.settings.imap_poll_interval
-                )
-                await session.wait_for_mail(wait)
-        finally:
-            self.connected = False
-            await session.close()
+        A mail server, store or broker that is away is waited for here (the message stays in
+        the inbox until it can be handled); anything else escapes to the supervising loop."""
+        delay = 1.0
+        while True:
+            try:
+                session = await ImapSession.open(self.settings)
+            except TRANSIENT as exc:
+                self.down_reason = f"IMAP: {type(exc).__name__}: {exc}"[:200]
+                log.warning("cannot open the mailbox (%s); again in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.reconnect_max_backoff)
+                continue
+            self.sessions += 1
+            if self.sessions > 1:
+                metrics.IMAP_RECONNECTS.inc()
+            self.down_reason = None
+            try:
+                while True:
+                    await self.sync(session)
+                    delay = 1.0
+                    wait = (
+                        self.settings.imap_idle_renew
+                        if session.supports_idle
+                        else self.settings.imap_poll_interval
+                    )
+                    await session.wait_for_mail(wait)
+            except TRANSIENT as exc:
+                self.down_reason = f"{type(exc).__name__}: {exc}"[:200]
+                log.warning("mailbox pass interrupted (%s); again in %.0f s", exc, delay)
+            finally:
+                await session.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.settings.reconnect_max_backoff)
 
     async def health(self) -> str | None:
-        return None if self.connected else "not connected to the IMAP server"
+        """For /healthz: None while the mailbox is being read, else why not."""
+        return self.down_reason
 
     # --- one pass --------------------------------------------------------------------------
 
@@ -179,6 +208,8 @@ class MailboxWorker:
         except IdempotencyConflict:
             # Another message under the same Message-ID with other words: kept for a person.
             return await self._poison(fetched, "message_id_conflict")
+        if self._stop_after_confirm:
+            os.kill(os.getpid(), signal.SIGSTOP)
         outcome = Outcome.FOLLOWUP if parent is not None else Outcome.CASE
         fields = self._fields(mail, fetched, raw_ref, outcome)
         fields.update(

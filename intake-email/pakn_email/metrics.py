@@ -10,7 +10,9 @@ FOLLOWUPS = Counter("pakn_email_followups_total", "Messages submitted as follow-
 IGNORED = Counter(
     "pakn_email_ignored_total", "Messages recorded but not answered, by reason", ["reason"]
 )
-FAILED = Counter("pakn_email_failed_total", "Messages moved to the failed folder, by reason", ["reason"])
+FAILED = Counter(
+    "pakn_email_failed_total", "Messages moved to the failed folder, by reason", ["reason"]
+)
 ACKS_SENT = Counter("pakn_email_outbox_sent_total", "Outgoing mails sent, by kind", ["kind"])
 ACKS_FAILED = Counter(
     "pakn_email_outbox_failures_total", "Failed tries to send an outgoing mail (retried)", ["kind"]
@@ -22,7 +24,9 @@ OUTBOX_PENDING = Gauge("pakn_email_outbox_pending", "Outgoing mails waiting to b
 MAILBOX_LAG = Gauge(
     "pakn_email_mailbox_lag_seconds", "Age of the oldest message still waiting in the mailbox"
 )
-IMAP_RECONNECTS = Counter("pakn_email_imap_reconnects_total", "Times the IMAP connection was made again")
+IMAP_RECONNECTS = Counter(
+    "pakn_email_imap_reconnects_total", "Times the IMAP connection was made again"
+)
 UIDVALIDITY_CHANGES = Counter(
     "pakn_email_uidvalidity_changes_total", "Times the mailbox's UIDVALIDITY changed (full rescan)"
 )

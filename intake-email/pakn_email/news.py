@@ -22,7 +22,9 @@ from pakn_email.settings import EmailSettings
 
 log = logging.getLogger(__name__)
 
-TOLD = frozenset({EventKind.ASSIGNED, EventKind.NEEDS_INFO, EventKind.ESCALATED, EventKind.PUBLISHED})
+TOLD = frozenset(
+    {EventKind.ASSIGNED, EventKind.NEEDS_INFO, EventKind.ESCALATED, EventKind.PUBLISHED}
+)
 
 
 class CaseNews:
@@ -100,7 +102,11 @@ class CaseNews:
                 public_url=url,
             )
         if event.event == EventKind.NEEDS_INFO:
-            return messages.needs_info(tracking_code=code, name=name, question=event.note, public_url=url)
+            return messages.needs_info(
+                tracking_code=code, name=name, question=event.note, public_url=url
+            )
         if event.event == EventKind.ESCALATED:
-            return messages.escalated(tracking_code=code, name=name, reason=event.note, public_url=url)
+            return messages.escalated(
+                tracking_code=code, name=name, reason=event.note, public_url=url
+            )
         return messages.published(tracking_code=code, name=name, public_url=url)

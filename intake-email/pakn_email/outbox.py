@@ -136,7 +136,7 @@ class Outbox:
                 settings.smtp_password.get_secret_value() if settings.smtp_password else None
             ),
             use_tls=settings.smtp_tls == "tls",
-            start_tls=True if settings.smtp_tls == "starttls" else False,
+            start_tls=settings.smtp_tls == "starttls",
             timeout=settings.smtp_timeout,
         )
 
@@ -190,7 +190,13 @@ class Outbox:
             },
         )
         metrics.ACKS_FAILED.labels(kind).inc()
-        log.warning("sending %s failed (try %d, next in %.0f s): %s", document["_id"], attempts, pause, error)
+        log.warning(
+            "sending %s failed (try %d, next in %.0f s): %s",
+            document["_id"],
+            attempts,
+            pause,
+            error,
+        )
 
     async def _rejected(self, document: dict[str, Any], error: str, kind: str) -> None:
         await self.collection.update_one(
@@ -202,7 +208,7 @@ class Outbox:
 
     async def thread_of(self, tracking_code: str) -> list[str]:
         """Message-IDs of the letters already sent about a case, oldest first."""
-        cursor = self.collection.find(
-            {"tracking_code": tracking_code}, {"message_id": 1}
-        ).sort("created_at", ASCENDING)
+        cursor = self.collection.find({"tracking_code": tracking_code}, {"message_id": 1}).sort(
+            "created_at", ASCENDING
+        )
         return [doc["message_id"] for doc in await cursor.to_list(20)]

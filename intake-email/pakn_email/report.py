@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pakn.extract import PlaceFinder, find_time
-from pakn.intake import Checked, FieldError, IntakePolicy, Upload, UploadBatch, check_report
 from pakn.intake.messages import message_for
 from pakn.intake.uploads import MAX_FILES
 from pakn.intake.validation import CONTENT_MAX, TITLE_MAX
+
+from pakn.extract import PlaceFinder, find_time
+from pakn.intake import Checked, FieldError, IntakePolicy, Upload, UploadBatch, check_report
 from pakn.schema import Problem
 from pakn_email.parse import ParsedMail
 
@@ -110,6 +111,6 @@ def build_report(
     for attachment in mail.attachments:
         batch.add(attachment.filename, attachment.data)
     batch.finish()
-    uploads = batch.uploads[: MAX_FILES]
+    uploads = batch.uploads[:MAX_FILES]
     requests = [finding.message for finding in checked.problems]
     return MailReport(checked, uploads, batch.errors, requests)

@@ -17,7 +17,6 @@ from pakn.bus import Bus
 from pakn.ids import submission_id
 from pakn.schema import Channel, Location, Submission, Submitter
 from pakn.store import Store
-from pakn_email.app import init_app
 from pakn_email.settings import EmailSettings
 from tests.fixtures.mail import Dovecot, SmtpSink
 from tests.fixtures.store import settings_for_test, url_with_database
@@ -51,6 +50,7 @@ def email_settings_for(
         "outbox_interval": 0.2,
         "outbox_max_backoff": 1.0,
         "reconcile_interval": 3600.0,
+        "reconnect_max_backoff": 2.0,
         "public_url": "https://pakn.khanhhoa.gov.vn",
     }
     values.update(overrides)
@@ -80,6 +80,8 @@ def start_email(
     aiohttp_client: Callable[[Application], Awaitable[EmailClient]],
 ) -> Callable[[EmailSettings], Awaitable[EmailClient]]:
     async def start(settings: EmailSettings) -> EmailClient:
+        from pakn_email.app import init_app
+
         return await aiohttp_client(init_app(settings))
 
     return start

@@ -65,7 +65,9 @@ async def test_every_corpus_message_gets_its_outcome(
         if mail.outcome == "followup":
             assert record["outcome"] == "followup", mail.name
             parent = await wait_for_case(store, {"tracking_code": record["tracking_code"]})
-            added = [f for f in parent["followups"] if f["submission_id"] == record["submission_id"]]
+            added = [
+                f for f in parent["followups"] if f["submission_id"] == record["submission_id"]
+            ]
             assert [f["content"] for f in added] == [expected["content"]], mail.name
             answered[parsed.message_id] = record["tracking_code"]
             continue
