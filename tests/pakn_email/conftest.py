@@ -20,6 +20,9 @@ from pakn.store import Store
 from pakn_email.settings import EmailSettings
 from tests.fixtures.mail import Dovecot, SmtpSink
 from tests.fixtures.store import settings_for_test, url_with_database
+from tests.pakn_router.conftest import router_settings
+
+__all__ = ["router_settings"]
 
 EmailClient = TestClient[Request, Application]
 

@@ -11,7 +11,7 @@ from aiohttp.web import Application
 
 from pakn.bus import Bus
 from pakn.store import Store
-from pakn_email.parse import parse_mail
+from pakn_email.parse import PoisonMail, parse_mail
 from pakn_email.records import MESSAGES
 from pakn_email.settings import EmailSettings
 from pakn_router.app import init_app as init_router
@@ -43,7 +43,13 @@ async def test_every_corpus_message_gets_its_outcome(
         await open_case(bus, store, code, email="hamy.2001@icloud.com")
         await wait_for_case(store, {"tracking_code": code})
     for mail in CORPUS:
-        await dovecot.append(mail.raw)
+        # INTERNALDATE = the Date header, as a server that received it then would have it:
+        # the times the texts mention ("tối qua") are read against it.
+        try:
+            date = parse_mail(mail.raw).date
+        except PoisonMail:
+            date = None
+        await dovecot.append(mail.raw, date=date)
     client = await start_email(email_settings)
     await wait_inbox_empty(dovecot, within=120)
 
