@@ -1,5 +1,6 @@
 """aiohttp pieces every service mounts: /healthz, /metrics, request metrics, client address,
-security headers, and Vietnamese answers where the framework would answer in English."""
+security headers, Vietnamese answers where the framework would answer in English, JSON
+answers, and telling a browser from an API client."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -255,3 +257,24 @@ def run_app(app_factory: Callable[[], Awaitable[web.Application]], host: str, po
     """Serve until SIGINT/SIGTERM, then run the app's clean-up (aiohttp's graceful exit)."""
     log.info("listening on http://%s:%d", host, port)
     web.run_app(app_factory(), host=host, port=port, print=None, access_log=None)
+
+
+def json_text(body: object) -> str:
+    """JSON as people can read it in a log or a terminal: Vietnamese stays Vietnamese."""
+    return json.dumps(body, ensure_ascii=False)
+
+
+def json_response(
+    body: object, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON answer (UTF-8, not \\u-escaped)."""
+    return web.json_response(body, status=status, headers=headers, dumps=json_text)
+
+
+def json_error(
+    status: int, error: str, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> web.Response:
+    """The error shape every service answers with: a code for programs, a message for people."""
+    return json_response(
+        {"error": error, "message": message, **extra}, status=status, headers=headers
+    )
