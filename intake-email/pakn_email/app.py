@@ -16,7 +16,7 @@ from pakn.intake import IntakePath
 from pakn.logs import configure_logging
 from pakn.schema import Channel
 from pakn.territory import load as load_province
-from pakn_email.mailbox import MailboxWorker
+from pakn_email.mailbox import TRANSIENT, MailboxWorker
 from pakn_email.news import CaseNews
 from pakn_email.outbox import Outbox
 from pakn_email.reconcile import reconcile
@@ -39,7 +39,12 @@ async def send_forever(outbox: Outbox, interval: float) -> None:
 async def reconcile_forever(worker: MailboxWorker, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
-        summary = await reconcile(worker.settings, worker.store)
+        try:
+            summary = await reconcile(worker.settings, worker.store)
+        except TRANSIENT as exc:
+            # The mailbox loop reports the server being away; the check waits for next time.
+            log.warning("reconciliation skipped: %s", exc)
+            continue
         if summary.unaccounted:
             log.error("reconciliation: %d messages without an outcome", len(summary.unaccounted))
 

@@ -62,6 +62,7 @@ def email_settings_for(
 
 @pytest.fixture
 def email_settings(
+    bus: Bus,  # the submissions queue emptied before and after: no other test's leftovers
     dovecot: Dovecot,
     smtp_sink: SmtpSink,
     mongodb_url: str,

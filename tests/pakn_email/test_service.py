@@ -243,6 +243,7 @@ async def test_a_changed_uidvalidity_rescans_without_a_duplicate_or_a_loss(
 
 
 async def test_outages_of_imap_smtp_and_the_broker_lose_nothing(
+    bus: Bus,
     dovecot: Dovecot,
     smtp_sink: SmtpSink,
     start_email: StartEmail,
@@ -328,6 +329,7 @@ def _stopped(pid: int) -> bool:
 
 
 async def test_killed_between_confirm_and_move_then_restarted_gives_one_case(
+    bus: Bus,
     dovecot: Dovecot,
     smtp_sink: SmtpSink,
     router_settings: RouterSettings,
