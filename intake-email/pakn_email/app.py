@@ -92,4 +92,4 @@ def main() -> None:
     async def factory() -> web.Application:
         return init_app(settings)
 
-    http.run_app(factory, settings.host, settings.email_port)
+    http.run_app(factory, settings.host, settings.email_port, variable="PAKN_EMAIL_PORT")

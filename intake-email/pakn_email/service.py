@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pakn.service import ServiceSpec
+from pakn.service import Listen, ServiceSpec
 
 
 def _main() -> None:
@@ -18,6 +18,13 @@ def _url() -> str:
 
     settings = EmailSettings()
     return f"http://{settings.host}:{settings.email_port}/healthz"
+
+
+def _listen() -> Listen:
+    from pakn_email.settings import EmailSettings
+
+    settings = EmailSettings()
+    return Listen(settings.host, settings.email_port, "PAKN_EMAIL_PORT")
 
 
 def _skip_reason() -> str | None:
@@ -40,6 +47,7 @@ SERVICE = ServiceSpec(
     main=_main,
     url=_url,
     skip_reason=_skip_reason,
+    listen=_listen,
     order=30,
     add_arguments=_add_arguments,
 )
