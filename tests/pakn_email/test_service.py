@@ -70,7 +70,7 @@ def acks(sink: SmtpSink) -> list[ReceivedMail]:
     return [r for r in sink.received if r.message["Auto-Submitted"] == "auto-replied"]
 
 
-async def count_acks(sink: SmtpSink, n: int, *, within: float = 30) -> list[ReceivedMail]:
+async def count_acks(sink: SmtpSink, n: int, *, within: float = 60) -> list[ReceivedMail]:
     async def enough() -> bool:
         return len(acks(sink)) >= n
 
@@ -116,7 +116,7 @@ async def test_a_reply_to_the_acknowledgement_becomes_a_followup(
         doc = await store.cases.find_one({"tracking_code": code})
         return bool(doc and doc["followups"])
 
-    await eventually(followed_up, what="the follow-up on the case")
+    await eventually(followed_up, within=60, what="the follow-up on the case")
     doc = await store.cases.find_one({"tracking_code": code})
     assert doc is not None
     assert [f["content"] for f in doc["followups"]] == [
@@ -178,7 +178,7 @@ async def test_the_citizen_hears_of_the_assignment_once_in_the_thread(
     async def told() -> bool:
         return len(news()) >= 1
 
-    await eventually(told, what="the news of the assignment")
+    await eventually(told, within=90, what="the news of the assignment")
     (letter,) = news()
     assert letter.message["In-Reply-To"] == original["Message-ID"]
     assert str(ack.message["Message-ID"]) in str(letter.message["References"])
@@ -201,7 +201,7 @@ async def test_the_citizen_hears_of_the_assignment_once_in_the_thread(
     async def published() -> bool:
         return len(news()) >= 2
 
-    await eventually(published, what="the news of the result")
+    await eventually(published, within=90, what="the news of the result")
     await asyncio.sleep(1.5)
     assert [str(r.message["Subject"]).split("] ")[1] for r in news()][1:] == ["Đã có kết quả xử lý"]
 
