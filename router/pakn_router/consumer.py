@@ -30,6 +30,7 @@ from pakn.schema import (
 from pakn.store import Store
 from pakn.worktime import WorkCalendar
 from pakn_router import metrics
+from pakn_router.agency.transitions import after_followup
 from pakn_router.cases import (
     ROUTER,
     apply_classification,
@@ -75,6 +76,21 @@ ROUTED_KEYS = (
     "redirect",
     "location",
 )
+
+
+#: What a follow-up handled by the agency workspace's rules may change on the stored case.
+AGENCY_FOLLOWUP_KEYS = (
+    "status",
+    "due_at",
+    "overdue",
+    "sla",
+    "question",
+    "answer",
+    "citizen_feedback",
+    "reopened",
+)
+#: How long after its publication a "not solved" reopens a case (PAKN_REOPEN_DAYS).
+DEFAULT_REOPEN_WINDOW = timedelta(days=30)
 
 
 class Poison(Exception):
@@ -127,9 +143,11 @@ class SubmissionRouter:
         batch_size: int = 50,
         batch_wait: float = 0.02,
         publish_timeout: float = 10.0,
+        reopen_window: timedelta = DEFAULT_REOPEN_WINDOW,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.reopen_window = reopen_window
         self.bus = bus
         self.classify = classify
         self.calendar = calendar
@@ -337,7 +355,17 @@ class SubmissionRouter:
             },
             "$set": {"updated_at": now},
         }
-        if parent.status == Status.NEEDS_INFO:
+        agency_part = after_followup(parent, submission, now, self.calendar, self.reopen_window)
+        if agency_part is not None:
+            # The agency's side of a follow-up: an answer to its question, or the citizen's
+            # say on the published answer (agency/transitions.py, pure).
+            changed = dump_for_store(agency_part.case)
+            update["$set"].update({key: changed[key] for key in AGENCY_FOLLOWUP_KEYS})
+            update["$push"]["history"] = {
+                "$each": [update["$push"]["history"], *changed["history"][len(parent.history) :]]
+            }
+            update["$push"]["outbox"] = {"$each": changed["outbox"][len(parent.outbox) :]}
+        elif parent.status == Status.NEEDS_INFO:
             # The citizen answered: the clock runs again and the case is routed.
             paused = close_pause(parent.sla.paused, now)
             classification = self.classify(parent, combined_text(parent))

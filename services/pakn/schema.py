@@ -87,6 +87,7 @@ class EventKind(StrEnum):
     # co-agency's part, an operator of an extension request, the leader of a draft to approve.
     CONTRIBUTED = "contributed"
     EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_REJECTED = "extension_rejected"
     ANSWER_DRAFTED = "answer_drafted"
 
 

@@ -655,10 +655,10 @@ _ADDRESSED = re.compile(
 )
 _PLACE_BEFORE = frozenset(
     fold(word)
-    for word in (
+    for word in _words(
         "đường phố ngõ hẻm kiệt ngách chợ chùa đền miếu miễu lăng tượng trường cầu bến "
         "khu tháp nhà thờ xóm thôn tổ hồ núi suối bãi biển"
-    ).split()
+    )
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?\n:;\"“(]\s*)$")
 
@@ -717,10 +717,10 @@ def _mask_organizations(text: str, organizations: Iterable[str]) -> str:
     return _mask_phrases(text, sorted(phrases, key=len, reverse=True))
 
 
-_LEGAL_FORM_WORDS = frozenset(
+_LEGAL_FORM_WORDS = _words(
     "cong ty cty tnhh co phan cp mtv thanh vien mot doanh nghiep dntn tu nhan hop tac xa htx "
     "van phong chi nhanh thuong mai dich vu du lich xay dung dau tu van tai san xuat "
-    "xuat nhap khau".split()
+    "xuat nhap khau"
 )
 
 # "O9O5 123 456": the letter O typed for a zero. Only a run that then reads as a phone number
@@ -767,9 +767,9 @@ def _mask_spelled_phones(text: str) -> str:
     for match in _DIGIT_WORD_RUN.finditer(folded):
         # The longest stretch of digit words and digits inside the run.
         tokens = list(_SPELLED_TOKEN.finditer(match.group()))
-        start = None
+        start: int | None = None
         digits = ""
-        best: tuple[int, int] | None = None
+        end = 0
         words = 0
         for token in [*tokens, None]:
             value = None
@@ -783,12 +783,15 @@ def _mask_spelled_phones(text: str) -> str:
                 words += 0 if token.group().isdigit() else 1
                 end = token.end()
                 continue
-            if start is not None and words >= 3 and 9 <= len(digits) <= 12:
-                if _number_kind(digits, False, 1) == "mask":
-                    best = (match.start() + start, match.start() + end)
-                    pieces.append(text[position : best[0]])
-                    pieces.append(MASK)
-                    position = best[1]
+            if (
+                start is not None
+                and words >= 3
+                and 9 <= len(digits) <= 12
+                and _number_kind(digits, False, 1) == "mask"
+            ):
+                pieces.append(text[position : match.start() + start])
+                pieces.append(MASK)
+                position = match.start() + end
             start = None
     pieces.append(text[position:])
     return "".join(pieces)
@@ -828,7 +831,9 @@ def _mask_house_numbers(text: str, addresses: Iterable[str]) -> str:
     text = _OWN_HOUSE.sub(lambda m: m["lead"] + MASK, text)
     for number, street in _house_numbers(addresses):
         pattern = re.compile(
-            r"(?<![\w/])" + re.escape(number.lower()) + r"(?P<rest>\s+(?:"
+            r"(?<![\w/])"
+            + re.escape(number.lower())
+            + r"(?P<rest>\s+(?:"
             + r"\s+".join(re.escape(word) for word in street)
             + r"))(?![^\W_])"
         )

@@ -13,6 +13,8 @@ from aiohttp import web
 from pymongo.errors import PyMongoError
 
 from pakn import http
+from pakn_router.agency import api as agency_api
+from pakn_router.agency import pages as agency_pages
 from pakn_router.consumer import TRANSIENT
 from pakn_router.monitor import api, pages
 from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys, utc_now
@@ -51,6 +53,9 @@ def mount_monitor(
     )
     api.add_routes(app)
     pages.add_routes(app)
+    # The agency workspace beside the monitor: same login, same guards, same pages' look.
+    agency_api.add_routes(app)
+    agency_pages.add_routes(app)
     app.router.add_static("/static/", HERE / "static")
 
     async def running(app: web.Application) -> AsyncIterator[None]:
