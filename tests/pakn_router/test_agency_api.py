@@ -132,7 +132,7 @@ async def test_another_agency_gets_404_for_every_action(
     who = await staff_of_agency(router, store)
     code = await lead_case(router, store)
     base = f"/api/v1/cases/{code}"
-    for path, body in [
+    attempts: list[tuple[str, dict[str, Any]]] = [
         ("accept", {}),
         ("return", {"reason": "x"}),
         ("contributions", {"text": "x"}),
@@ -141,7 +141,8 @@ async def test_another_agency_gets_404_for_every_action(
         ("answer", {"text": "x"}),
         ("approve", {}),
         ("publication", {"public_content": "x"}),
-    ]:
+    ]
+    for path, body in attempts:
         answer = await post_json(router, f"{base}/{path}", who["other"], body, status=404)
         assert answer["error"] == "not_found", path
     await get_json(router, f"{base}/publication", who["other"], status=404)
