@@ -404,6 +404,9 @@ class Case(Submission):
     answer: Answer | None = None
     #: Set by the agency or an operator: a case touching state secrets is never published.
     state_secret: bool = False
+    #: Accent-folded keywords of the public copy only (public_content and the published
+    #: answer): /ket-qua searches these, so a submitter's name never finds their case.
+    public_terms: list[str] = Field(default_factory=list)
     #: Photos the public may see: copies of the citizen's and the answer's, EXIF stripped.
     public_attachments: list[Attachment] = Field(default_factory=list)
     #: Times an agency returned the case as not competent (counts towards ping-pong).

@@ -437,6 +437,8 @@ async def tracking_page(request: web.Request) -> web.Response:
         "query": raw,
         "case": None,
         "error": None,
+        "feedback_error": None,
+        "feedback_done": request.query.get("danh-gia"),
         "labels": messages.STATUS_LABELS,
     }
     status = 200
@@ -453,19 +455,6 @@ async def tracking_page(request: web.Request) -> web.Response:
                 context["error"] = messages.CASE_NOT_FOUND
                 status = 404
     return aiohttp_jinja2.render_template("tracking.html", request, context, status=status)
-
-
-async def results_page(request: web.Request) -> web.Response:
-    cursor = (
-        request.app[STORE]
-        .cases.find({"status": "published", "confidential": False})
-        .sort("result.published_at", -1)
-        .limit(50)
-    )
-    cases = [public_view(case, request.app[AGENCY_NAMES]) async for case in cursor]
-    return aiohttp_jinja2.render_template(
-        "results.html", request, {"cases": cases, "labels": messages.STATUS_LABELS}
-    )
 
 
 # --- Open311 GeoReport v2 --------------------------------------------------------------
@@ -618,7 +607,10 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get("/", form_page)
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
-    app.router.add_get("/ket-qua", results_page)
+    # Late import: the answers' handlers use this module's keys and helpers.
+    from pakn_web import answers
+
+    answers.add_routes(app)
     app.router.add_get("/open311/v2/services.json", open311_services)
     app.router.add_get("/open311/v2/services/{service_code}.json", open311_definition)
     app.router.add_post("/open311/v2/requests.json", open311_post)

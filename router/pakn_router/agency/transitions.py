@@ -27,6 +27,8 @@ from pakn.schema import (
     Status,
     Submission,
 )
+from pakn.reopening import reopens
+from pakn.text import search_terms
 from pakn.worktime import WorkCalendar
 from pakn_router.agency import messages as t
 from pakn_router.cases import event, public_text
@@ -46,7 +48,6 @@ ASKABLE = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
 EXTENDABLE = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.NEEDS_INFO})
 DRAFTABLE = frozenset({Status.IN_PROGRESS})
 APPROVABLE = frozenset({Status.IN_PROGRESS})
-REOPENABLE = frozenset({Status.RESOLVED, Status.PUBLISHED})
 #: The public copy may be corrected at any time; after publication the edit is flagged.
 EDITABLE = frozenset(Status) - {Status.DUPLICATE}
 
@@ -393,6 +394,10 @@ def automatic_public_version(case: Case) -> PublicVersion:
     return PublicVersion(public_text(case, case.content), public_text(case, answer))
 
 
+def public_terms(case: Case) -> list[str]:
+    return search_terms(case.public_content, case.result.text if case.result else None)
+
+
 def is_public(case: Case) -> bool:
     return not case.confidential and not case.state_secret
 
@@ -429,6 +434,7 @@ def approve(
     approved.public_content = version.content
     approved.result = Result(text=version.answer, published_at=now, by=officer.agency)
     approved.public_attachments = list(photos)
+    approved.public_terms = public_terms(approved)
     approved.status = Status.PUBLISHED
     change.publish(EventKind.PUBLISHED, t.PUBLISHED, t.PUBLISHED)
     return change.done(
@@ -463,6 +469,7 @@ def edit_publication(
         edited.result = edited.result.model_copy(update={"text": answer})
         what.append("kết quả")
     after = case.status is Status.PUBLISHED
+    edited.public_terms = public_terms(edited) if edited.result is not None else []
     if what:
         template = t.PUBLICATION_EDITED_AFTER if after else t.PUBLICATION_EDITED
         change.note("publication_edited", template.format(what=", ".join(what)))
@@ -481,7 +488,7 @@ def within_window(case: Case, now: datetime, window: timedelta) -> bool:
     answered = (case.result.published_at if case.result else None) or (
         case.answer.approved_at if case.answer else None
     )
-    return answered is not None and now - answered <= window
+    return reopens(case.status.value, answered, False, now, window)
 
 
 def take_feedback(
@@ -499,9 +506,7 @@ def take_feedback(
     agency, flagged, with a new deadline counted from now."""
     change = _Change(case, "citizen", now)
     rated = change.case
-    reopen = (
-        not feedback.solved and rated.status in REOPENABLE and within_window(rated, now, window)
-    )
+    reopen = not feedback.solved and within_window(rated, now, window)
     rated.citizen_feedback.append(
         Feedback(
             at=now,
