@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pakn.auth.users import Role
+from pakn.reopening import reopens
 from pakn.schema import (
     Answer,
     Attachment,
@@ -27,7 +28,6 @@ from pakn.schema import (
     Status,
     Submission,
 )
-from pakn.reopening import reopens
 from pakn.text import search_terms
 from pakn.worktime import WorkCalendar
 from pakn_router.agency import messages as t
