@@ -64,7 +64,7 @@ class CorpusItem(BaseModel):
 
     id: str = Field(pattern=r"^kh-[0-9]{3,}$")
     title: str | None = None
-    # The web form's own minimum (pakn_web.validation.CONTENT_MIN).
+    # The web form's own minimum (pakn.intake.validation.CONTENT_MIN).
     content: str = Field(min_length=20)
     address: str | None = None
     expected: Expected

@@ -59,6 +59,9 @@ def event(case: Case, kind: EventKind, now: datetime, note: str | None = None) -
         co_agencies=list(case.co_agencies),
         due_at=case.due_at,
         note=note,
+        channel=case.channel,
+        channel_ref=case.channel_ref,
+        notify_via=case.notify_via,
     )
 
 

@@ -7,7 +7,7 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
 
 - Phrases are matched as whole words on accent-folded text; in a text written with
   diacritics the marks must agree too, so "đang chạy" is not "đang cháy" and "cho" is not
-  "chợ" (pakn_router.phrases). Phrases in the title count ``title_factor`` times.
+  "chợ" (pakn.phrases). Phrases in the title count ``title_factor`` times.
 - A category scores the sum of its phrases found (each once; of overlapping phrases of one
   category only the heaviest) minus its negative phrases. A phrase inside a longer phrase of
   another category is part of that one ("rác" in "song chắn rác"); a landmark after "gần",
@@ -21,11 +21,12 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
   ``redirect_min`` the case is redirected to the complaint route; from ``suggest_min`` it is
   triage with a suggested redirect; below, the words were used loosely ("đã khiếu nại nhiều
   lần" about a pothole) and the case is routed as usual.
-- An emergency phrase (not after "sợ", "nguy cơ", "suýt", "không"…, which make it urgent)
-  makes the case an emergency: the hotline advice goes into the notes and the case is
-  assigned at once; urgent phrases and the category's own hint make it urgent.
+- Emergencies are the core's safety detector's (pakn.safety, patterns in safety.yaml, shared
+  with the chatbot and the hotline): an alarm makes the case an emergency, the hotline advice
+  goes into the notes and the case is assigned at once; a hedged one ("sợ", "nguy cơ"…),
+  urgent phrases and the category's own hint make it urgent.
 - The agencies are the routing table's for the category and the place found
-  (pakn_router.locality). When only the pre-2025 area is known and all its communes are
+  (pakn.locality). When only the pre-2025 area is known and all its communes are
   routed by the same rule, that rule applies. A rule led by the commune with no commune
   known leaves the case to an operator ("chưa xác định được xã/phường") - except an
   emergency, which the rule's first co-agency takes meanwhile.
@@ -40,6 +41,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 
+from pakn.locality import LocalityResolver, Place
+from pakn.phrases import Cues, PhraseIndex, Words
+from pakn.safety import SafetyAssessment, SafetyDetector, load_safety
 from pakn.schema import FIELD_NAMES, Candidate, Priority, Redirect
 from pakn.sla import SlaPolicy
 from pakn.territory import (
@@ -52,9 +56,7 @@ from pakn.territory import (
     RoutingRule,
     load,
 )
-from pakn_router.classification import Classification, Decision
-from pakn_router.locality import LocalityResolver, Place
-from pakn_router.phrases import Cues, PhraseIndex, Words
+from pakn_router.classification import Classification, Decision, LocalityMatch
 
 #: Categories that say how a text is put, not what it is about (thanks, questions, general
 #: wishes): they never compete with a subject, and alone they leave the case to an operator.
@@ -82,17 +84,7 @@ _LOCATIVES = Cues(
         True,
     )
 )  # fmt: skip
-# "Sợ chập cháy", "suýt đuối nước", "không có ai bị thương": a risk or a denial, not an event.
-_HEDGES = Cues(
-    dict.fromkeys(
-        (
-            "sợ", "lo", "e", "nguy cơ", "có thể", "dễ", "suýt", "nếu", "tránh", "phòng",
-            "đề phòng", "không", "chưa", "lỡ", "nhỡ", "kẻo", "khỏi", "ko", "k",
-        ),
-        True,
-    )
-)  # fmt: skip
-#: How many words before a phrase are searched for a locative or a hedge.
+#: How many words before a phrase are searched for a locative.
 LOOKBEHIND = 3
 
 NO_EVIDENCE = "không đủ căn cứ phân loại"
@@ -119,8 +111,6 @@ class Thresholds:
     redirect_min: float = 5.5
     #: From this exclusion score up to ``redirect_min``: triage with a suggested redirect.
     suggest_min: float = 4.0
-    #: An emergency group needs this score (one strong phrase).
-    emergency_min: float = 4.0
     #: Urgent phrases need this score together.
     urgent_min: float = 3.0
     #: How many fields are listed as candidates.
@@ -132,9 +122,7 @@ class _Kind(IntEnum):
     CATEGORY_NEGATIVE = 1
     EXCLUSION = 2
     EXCLUSION_NEGATIVE = 3
-    EMERGENCY = 4
-    EMERGENCY_NEGATIVE = 5
-    URGENT = 6
+    URGENT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +146,7 @@ class _Scores:
     fields: dict[str, float] = field(default_factory=dict)
     best_category_of_field: dict[str, int] = field(default_factory=dict)
     exclusions: dict[int, float] = field(default_factory=dict)
-    emergencies: list[int] = field(default_factory=list)
+    safety: SafetyAssessment = field(default_factory=SafetyAssessment)
     urgent: float = 0.0
     found: _Found = field(default_factory=dict)
 
@@ -186,6 +174,7 @@ class Classifier:
         *,
         thresholds: Thresholds | None = None,
         triage_categories: Iterable[str] = TRIAGE_CATEGORIES,
+        safety: SafetyDetector | None = None,
     ) -> None:
         self.config = config
         self.sla = sla
@@ -194,7 +183,7 @@ class Classifier:
         self.localities = LocalityResolver(config)
         self._categories = list(config.categories)
         self._exclusions = list(config.exclusions)
-        self._emergency = list(config.priority.emergency)
+        self.safety = safety if safety is not None else load_safety(config.config_dir)
         self._rules: dict[tuple[str, str | None], RoutingRule | None] = {}
         self._index: PhraseIndex[_Entry] = PhraseIndex()
         for i, category in enumerate(self._categories):
@@ -203,9 +192,6 @@ class Classifier:
         for i, exclusion in enumerate(self._exclusions):
             self._add(exclusion.phrases, _Kind.EXCLUSION, i)
             self._add(exclusion.negative, _Kind.EXCLUSION_NEGATIVE, i)
-        for i, group in enumerate(self._emergency):
-            self._add(group.phrases, _Kind.EMERGENCY, i)
-            self._add(group.negative, _Kind.EMERGENCY_NEGATIVE, i)
         self._add(config.priority.urgent, _Kind.URGENT, 0)
 
     @classmethod
@@ -245,8 +231,6 @@ class Classifier:
                     continue
                 if any(s <= start and end <= e for s, e in landmarks):
                     weight *= self.thresholds.landmark_factor
-            elif kind is _Kind.EMERGENCY and _HEDGES.before(words, start, within=LOOKBEHIND):
-                kind, target = _Kind.URGENT, 0
             groups[(kind, target)].append((start, end, weight, entry))
         for key, group in groups.items():
             group.sort(key=lambda h: (-h[2], h[0] - h[1]))
@@ -269,7 +253,7 @@ class Classifier:
         def total(kind: _Kind, target: int) -> float:
             return sum(found.get((kind, target), {}).values())
 
-        scores = _Scores(found=found)
+        scores = _Scores(found=found, safety=self.safety.assess(title, text))
         by_field: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for kind, target in found:
             if kind is _Kind.CATEGORY:
@@ -280,11 +264,6 @@ class Classifier:
                 score = total(kind, target) - total(_Kind.EXCLUSION_NEGATIVE, target)
                 if score > 0:
                     scores.exclusions[target] = score
-            elif kind is _Kind.EMERGENCY:
-                cancelled = (_Kind.EMERGENCY_NEGATIVE, target) in found
-                if not cancelled and total(kind, target) >= self.thresholds.emergency_min:
-                    scores.emergencies.append(target)
-        scores.emergencies.sort()
         scores.urgent = total(_Kind.URGENT, 0)
         for field_code, ranked in by_field.items():
             ranked.sort(reverse=True)
@@ -389,8 +368,7 @@ class Classifier:
             matched += scores.phrases(_Kind.EXCLUSION, self._exclusions.index(exclusion))
         if category is not None:
             matched += scores.phrases(_Kind.CATEGORY, scores.best_category_of_field[category.field])
-        for group in scores.emergencies:
-            matched += scores.phrases(_Kind.EMERGENCY, group)
+        matched += [alarm.matched for alarm in scores.safety.events]
         routed = outcome.decision == "assign"
         routable = category is not None and outcome.decision != "redirect"
         return Classification(
@@ -404,7 +382,7 @@ class Classifier:
                 self._candidate(code, score, scores, place)
                 for code, score in ranked[: self.thresholds.candidates]
             ),
-            locality=place.as_match() if place is not None else None,
+            locality=_locality_match(place) if place is not None else None,
             priority=priority,
             working_days=(
                 self.sla.working_days_for(category.field, category.code, category.incident)
@@ -468,13 +446,24 @@ class Classifier:
 
     def _priority(self, scores: _Scores, category: Category | None, notes: list[str]) -> Priority:
         """emergency (with the hotline advice in ``notes``), urgent or normal."""
-        if scores.emergencies:
-            notes.extend(self._emergency[group].advice for group in scores.emergencies)
+        if scores.safety.emergency:
+            notes.extend(scores.safety.advice)
             return Priority.EMERGENCY
         if category is not None and category.priority == "emergency":
             return Priority.EMERGENCY
-        if scores.urgent >= self.thresholds.urgent_min or (
-            category is not None and category.priority == "urgent"
+        if (
+            scores.safety.risk
+            or scores.urgent >= self.thresholds.urgent_min
+            or (category is not None and category.priority == "urgent")
         ):
             return Priority.URGENT
         return Priority.NORMAL
+
+
+def _locality_match(place: Place) -> LocalityMatch:
+    return LocalityMatch(
+        code=place.locality.code if place.locality else None,
+        name=place.locality.name if place.locality else None,
+        legacy_area=place.area.name if place.area else None,
+        matched=place.matched,
+    )

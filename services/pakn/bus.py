@@ -54,6 +54,7 @@ DEAD_EXCHANGE: Final = "pakn.dead"
 SUBMISSIONS_QUEUE: Final = "router.submissions"
 DEAD_QUEUE: Final = "pakn.dead.q"
 SUBMISSION_BINDING: Final = "submission.*"
+CASE_EVENTS_BINDING: Final = "case.#"
 #: A backstop against crash loops only: the router dead-letters poison messages itself.
 DELIVERY_LIMIT: Final = 20
 
@@ -157,6 +158,23 @@ SUBMISSIONS_QUEUE_ARGUMENTS: Final[Mapping[str, str | int]] = {
     "x-dead-letter-strategy": "at-least-once",
     "x-overflow": "reject-publish",
 }
+
+
+def case_events_queue(channel: str) -> str:
+    """``<channel>.case-events``: the queue a channel follows ``pakn.cases`` with (§6)."""
+    return f"{channel}.case-events"
+
+
+def case_events_queue_spec(channel: str) -> QueueSpec:
+    """The channel's quorum queue of every case event, with the submissions queue's safety
+    arguments: the follower dead-letters poison itself, the delivery limit is a backstop."""
+    return QueueSpec(
+        case_events_queue(channel),
+        SUBMISSIONS_QUEUE_ARGUMENTS,
+        (BindingSpec(CASES_EXCHANGE, CASE_EVENTS_BINDING),),
+    )
+
+
 # Quorum, like router.submissions: a dead letter is the only record of a submission that
 # failed, so it gets the same replicated, fsync-before-confirm storage, and the volume is too
 # small for the overhead to matter. No delivery limit or dead-letter exchange of its own, so
@@ -684,8 +702,13 @@ class Bus:
 
     # -- consuming and inspecting --
 
-    async def consume(self, queue: str, handler: Handler, *, prefetch: int) -> Consumer:
+    async def consume(
+        self, queue: str, handler: Handler, *, prefetch: int, spec: QueueSpec | None = None
+    ) -> Consumer:
         """Deliver messages of ``queue`` to ``handler`` (which acks) on a channel of its own.
+
+        The queue is declared (with its bindings) from ``spec`` when given, else from the
+        bus's topology when it names the queue, else it must exist (passive declare).
 
         The handler must ack, nack or reject each message itself (``message.process()``);
         an exception it lets escape leaves the message unacked until the channel closes.
@@ -697,11 +720,14 @@ class Bus:
         await channel.initialize(timeout=self._connect_timeout)
         try:
             await channel.set_qos(prefetch_count=prefetch)
-            spec = self._topology.queue(queue) if self._topology is not None else None
+            if spec is None and self._topology is not None:
+                spec = self._topology.queue(queue)
             if spec is not None:
                 declared = await channel.declare_queue(
                     spec.name, durable=spec.durable, arguments=dict(spec.arguments)
                 )
+                for binding in spec.bindings:
+                    await declared.bind(binding.exchange, binding.routing_key)
             else:
                 declared = await channel.declare_queue(queue, passive=True)
             tag = await declared.consume(handler)

@@ -1,17 +1,24 @@
-"""aiohttp pieces every service mounts: /healthz, /metrics, request metrics, client address."""
+"""aiohttp pieces every service mounts: /healthz, /metrics, request metrics, client address,
+security headers, Vietnamese answers where the framework would answer in English, JSON
+answers, and telling a browser from an API client."""
 
 from __future__ import annotations
 
 import asyncio
+import html
 import ipaddress
+import json
 import logging
+import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
+from pakn import messages
 from pakn.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,113 @@ async def metrics_middleware(
         HTTP_LATENCY.labels(service, route).observe(time.perf_counter() - start)
 
 
+#: Sent with every answer. Scripts only from the service's own files (an injected <script>
+#: or onclick= does not run); never framed (clickjacking of staff actions); inline styles
+#: allowed, since they carry no code. The page itself may ask for the phone's location.
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Tracking codes travel in query strings (/tra-cuu?ma=…): never to another site.
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+def wants_html(request: web.Request) -> bool:
+    """A browser (Accept prefers text/html) gets pages; API clients get JSON."""
+    accept = request.headers.get("Accept", "")
+    html_at, json_at = accept.find("text/html"), accept.find("application/json")
+    return html_at >= 0 and (json_at < 0 or html_at < json_at)
+
+
+def _is_framework_default(exc: web.HTTPException) -> bool:
+    """aiohttp's own bodies read "404: Not Found" (a body too large says so in English too);
+    a handler's own body is left alone."""
+    text = exc.text
+    return (
+        text is None
+        or text == f"{exc.status}: {exc.reason}"
+        or text.startswith("Maximum request body size")
+    )
+
+
+def error_response(
+    request: web.Request,
+    status: int,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+    reference: str | None = None,
+) -> web.Response:
+    """A Vietnamese error answer, as a page for a browser or ``{"error", "message"}``."""
+    text = (
+        message
+        or messages.HTTP_ERRORS.get(status)
+        or messages.HTTP_ERROR_OTHER.format(status=status)
+    )
+    error = code or f"http_{status}"
+    if wants_html(request):
+        note = (
+            f"<p>{html.escape(messages.ERROR_REFERENCE.format(reference=reference))}</p>"
+            if reference
+            else ""
+        )
+        title = html.escape(messages.ERROR_PAGE_TITLE.format(status=status))
+        page = (
+            '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title></head><body><main><h1>{title}</h1>"
+            f"<p>{html.escape(text)}</p>{note}"
+            f'<p><a href="/">{html.escape(messages.ERROR_PAGE_HOME)}</a></p></main></body></html>'
+        )
+        return web.Response(
+            status=status, text=page, content_type="text/html", charset="utf-8", headers=headers
+        )
+    body: dict[str, str] = {"error": error, "message": text}
+    if reference:
+        body["reference"] = reference
+    return web.Response(
+        status=status,
+        text=json.dumps(body, ensure_ascii=False),
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+@web.middleware
+async def errors_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """No answer in English and no traceback to the client: the framework's default 4xx
+    bodies become Vietnamese, and an unexpected exception a 500 with a reference to the log."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not _is_framework_default(exc):
+            raise
+        keep = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return error_response(request, exc.status, headers=keep)
+    except Exception:
+        reference = secrets.token_hex(6)
+        log.exception(
+            "unexpected error answering %s %s [%s]", request.method, request.path, reference
+        )
+        return error_response(request, 500, code="internal_error", reference=reference)
+
+
 async def healthz(request: web.Request) -> web.Response:
     checks = request.app[HEALTH_CHECKS]
 
@@ -101,8 +215,9 @@ def new_service_app(
     client_max_size: int = 1024**2,
 ) -> web.Application:
     """An application with the ops routes every service serves (DESIGN.md §3)."""
-    chain: list[Middleware] = [metrics_middleware, *middlewares]
+    chain: list[Middleware] = [metrics_middleware, errors_middleware, *middlewares]
     app = web.Application(middlewares=chain, client_max_size=client_max_size)
+    app.on_response_prepare.append(_security_headers)
     app[SERVICE_NAME] = service
     app[HEALTH_CHECKS] = []
     app[TRUSTED_PROXIES] = tuple(trusted_proxies)
@@ -142,3 +257,24 @@ def run_app(app_factory: Callable[[], Awaitable[web.Application]], host: str, po
     """Serve until SIGINT/SIGTERM, then run the app's clean-up (aiohttp's graceful exit)."""
     log.info("listening on http://%s:%d", host, port)
     web.run_app(app_factory(), host=host, port=port, print=None, access_log=None)
+
+
+def json_text(body: object) -> str:
+    """JSON as people can read it in a log or a terminal: Vietnamese stays Vietnamese."""
+    return json.dumps(body, ensure_ascii=False)
+
+
+def json_response(
+    body: object, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON answer (UTF-8, not \\u-escaped)."""
+    return web.json_response(body, status=status, headers=headers, dumps=json_text)
+
+
+def json_error(
+    status: int, error: str, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> web.Response:
+    """The error shape every service answers with: a code for programs, a message for people."""
+    return json_response(
+        {"error": error, "message": message, **extra}, status=status, headers=headers
+    )

@@ -375,6 +375,12 @@ class CaseEvent(_Model):
     #: Set on the copy of an event sent to an agency other than the lead (the agency a case
     #: was taken from on reassignment): the routing key names it instead of the lead.
     addressed_to: str | None = None
+    #: Where the case came from and how its citizen wants news (copied from the submission),
+    #: so a channel's follower can tell its own cases and write to the citizen without a
+    #: lookup. Optional: events written before these fields existed lack them.
+    channel: Channel | None = None
+    channel_ref: str | None = None
+    notify_via: str | None = None
     schema_version: int = SCHEMA_VERSION
 
 

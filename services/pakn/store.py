@@ -34,6 +34,9 @@ CONNECT_TIMEOUT_MS = 5_000
 #: /healthz answers within this, store or no store (Store.health_timeout).
 HEALTH_TIMEOUT_SECONDS = 2.0
 
+#: How long a channel remembers it handled a case event (case_event_receipts).
+RECEIPT_RETENTION_SECONDS = 180 * 24 * 3600
+
 #: Every index the system relies on, by collection. Named, so that a changed definition
 #: fails loudly at start (IndexOptionsConflict) instead of silently keeping the old one.
 INDEXES: dict[str, list[IndexModel]] = {
@@ -90,6 +93,18 @@ INDEXES: dict[str, list[IndexModel]] = {
     "audit": [
         IndexModel([("at", ASCENDING)], name="at"),
     ],
+    # A channel's follower of pakn.cases: one receipt per event it handled (pakn.case_events).
+    "case_event_receipts": [
+        IndexModel(
+            [("channel", ASCENDING), ("event_id", ASCENDING)], name="channel_event", unique=True
+        ),
+        # Long past any redelivery or replay of a dead letter that anyone would still do.
+        IndexModel(
+            [("handled_at", ASCENDING)],
+            name="handled_at_ttl",
+            expireAfterSeconds=RECEIPT_RETENTION_SECONDS,
+        ),
+    ],
 }
 
 
@@ -142,6 +157,10 @@ class Store:
     @property
     def audit(self) -> AsyncCollection[Document]:
         return self._db["audit"]
+
+    @property
+    def case_event_receipts(self) -> AsyncCollection[Document]:
+        return self._db["case_event_receipts"]
 
     @property
     def dead_letters(self) -> AsyncCollection[Document]:

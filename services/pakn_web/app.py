@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import secrets
-import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,51 +13,44 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
-from pakn import http
-from pakn.bus import Bus, BusError
-from pakn.ids import (
-    InvalidTrackingCode,
-    body_sha256,
-    format_tracking_code,
-    parse_tracking_code,
-    submission_id,
-)
-from pakn.intake import IdempotencyConflict, lookup_reservation, mark_published, reserve
+from pakn import connections, http, loops
+from pakn.connections import STORE
+from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_code
+from pakn.intake import metrics as intake_metrics
+from pakn.intake.messages import message_for
+from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable
+from pakn.intake.reservations import IdempotencyConflict, lookup_reservation
+from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
+from pakn.intake.validation import FieldError, Report, validate_report
 from pakn.logs import configure_logging
-from pakn.schema import Attachment, Channel, Consent, Location, Submission, Submitter
-from pakn.store import Store, connect_store
+from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
 from pakn.worktime import local_text
 from pakn_web import kept as kept_files
 from pakn_web import messages, metrics, open311
-from pakn_web.intake import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
-from pakn_web.intake import combined_limit_errors as kept_limit_errors
+from pakn_web.body import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
 from pakn_web.kept import KeptFile
 from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
 from pakn_web.settings import WebSettings
-from pakn_web.uploads import MAX_FILE_BYTES, MAX_FILES, Upload
-from pakn_web.validation import FieldError, ValidInput, validate_input
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", WebSettings)
-STORE = web.AppKey("store", Store)
-BUS = web.AppKey("bus", Bus)
 SUBMIT_LIMITER = web.AppKey("submit_limiter", RateLimiter)
 LOOKUP_LIMITER = web.AppKey("lookup_limiter", RateLimiter)
 AGENCY_NAMES: web.AppKey[AgencyNames] = web.AppKey("agency_names")
 PROVINCE = web.AppKey("province", ProvinceConfig)
 #: The 65 communes and wards for the form's list, grouped by the pre-2025 area people know.
 COMMUNES: web.AppKey[list[tuple[str, list[str]]]] = web.AppKey("communes")
+#: Web and app clients' keys are random per form or per app attempt; scoping them by client
+#: address would turn a retry from another network (Wi-Fi → 4G) into a second report.
+CLIENT = "public"
 
 HERE = Path(__file__).parent
-
-
-class Unavailable(Exception):
-    """The broker (or store) could not confirm in time: answered 503 with Retry-After."""
 
 
 # --- the submission pipeline ------------------------------------------------------------
@@ -71,124 +60,35 @@ def _channel(request: web.Request) -> Channel:
     return Channel.APP if request.headers.get("X-Client", "").startswith("app/") else Channel.WEB
 
 
-def _wants_html(request: web.Request) -> bool:
-    """A browser's form post (Accept prefers text/html) gets pages; API clients get JSON."""
-    accept = request.headers.get("Accept", "")
-    html, json_ = accept.find("text/html"), accept.find("application/json")
-    return html >= 0 and (json_ < 0 or html < json_)
+def _intake(app: web.Application) -> IntakePath:
+    settings = app[SETTINGS]
+    return IntakePath(
+        app[STORE],
+        app[connections.BUS],
+        confirm_timeout=settings.confirm_timeout,
+        retry_after=settings.retry_after,
+        store_timeout=settings.store_timeout,
+    )
 
 
-def _body_hash(valid: ValidInput, uploads: list[Upload]) -> str:
-    body: dict[str, Any] = asdict(valid)
-    body["occurred_at"] = valid.occurred_at.isoformat() if valid.occurred_at else None
-    body["attachments"] = sorted(upload.sha256 for upload in uploads)
-    return body_sha256(body)
-
-
-async def _store_uploads(
-    store: Store, submission: str, uploads: list[Upload], *, retry: bool
-) -> list[Attachment]:
-    """Put the files in GridFS once: a retry reuses what a first attempt already stored."""
-    stored: dict[str, str] = {}
-    if retry and uploads:
-        stored = {
-            doc["metadata"]["sha256"]: str(doc["_id"])
-            async for doc in store.db["attachments.files"].find(
-                {"metadata.submission_id": submission}, {"metadata.sha256": 1}
-            )
-        }
-    attachments: list[Attachment] = []
-    for upload in uploads:
-        ref = stored.get(upload.sha256) or await store.put_attachment(
-            upload.data,
-            filename=upload.filename,
-            content_type=upload.content_type,
-            metadata={"submission_id": submission, "sha256": upload.sha256},
-        )
-        metrics.UPLOAD_BYTES.labels(upload.content_type).observe(upload.size)
-        attachments.append(
-            Attachment(
-                filename=upload.filename,
-                content_type=upload.content_type,
-                size=upload.size,
-                sha256=upload.sha256,
-                ref=ref,
-                lat=upload.lat,
-                lon=upload.lon,
-            )
-        )
-    return attachments
-
-
-def _location(valid: ValidInput, uploads: list[Upload]) -> Location:
-    lat, lon = valid.lat, valid.lon
-    if lat is None or lon is None:
-        # The first photo with GPS tells routing where it was taken when the form did not.
-        located = next((u for u in uploads if u.lat is not None and u.lon is not None), None)
-        if located is not None:
-            lat, lon = located.lat, located.lon
-    return Location(address=valid.address, commune=valid.commune, lat=lat, lon=lon)
-
-
-async def accept_submission(
+async def accept_report(
     app: web.Application,
     *,
     channel: Channel,
-    valid: ValidInput,
-    uploads: list[Upload],
+    report: Report,
+    uploads: Sequence[Upload],
     idempotency_key: str | None,
-) -> tuple[str, bool]:
-    """Reserve the code, keep the files, publish with confirm: (tracking code, replayed)."""
-    settings, store, bus = app[SETTINGS], app[STORE], app[BUS]
-    # Keys are random per form or per app attempt; scoping them by client address would turn
-    # a retry from another network (Wi-Fi → 4G) into a second report.
-    key = idempotency_key or secrets.token_hex(16)
-    sid = submission_id(channel.value, "public", key)
-    now = datetime.now(UTC)
-    reservation = await reserve(
-        store,
-        submission_id=sid,
-        channel=channel.value,
-        body_sha256=_body_hash(valid, uploads),
-        received_at=now,
-    )
-    try:
-        attachments = await _store_uploads(store, sid, uploads, retry=not reservation.created)
-    except Exception as exc:
-        raise Unavailable("attachment store") from exc
-    submission = Submission(
-        submission_id=sid,
-        tracking_code=reservation.tracking_code,
+) -> Accepted:
+    """The web's call into the core intake path (the client is the public, the reference the
+    form's or app's Idempotency-Key, the moment now)."""
+    return await _intake(app).accept(
         channel=channel,
-        channel_ref=key,
-        received_at=reservation.received_at,
-        submitter=Submitter(
-            name=valid.name,
-            phone=valid.phone,
-            email=valid.email,
-            address=valid.contact_address,
-            organization=valid.organization,
-        ),
-        notify_via=valid.notify_via,
-        consent=Consent(version=valid.consent_version, at=reservation.received_at),
-        title=valid.title,
-        content=valid.content,
-        occurred_at=valid.occurred_at,
-        location=_location(valid, uploads),
-        attachments=attachments,
-        confidential=valid.confidential,
-        in_reply_to=valid.in_reply_to,
+        client=CLIENT,
+        channel_ref=idempotency_key or secrets.token_hex(16),
+        received_at=datetime.now(UTC),
+        report=report,
+        uploads=uploads,
     )
-    started = time.perf_counter()
-    try:
-        await bus.publish_submission(submission, timeout=settings.confirm_timeout)
-    except BusError as exc:
-        log.warning("publish of %s not confirmed: %s", sid, exc)
-        raise Unavailable("broker") from exc
-    metrics.CONFIRM_SECONDS.observe(time.perf_counter() - started)
-    await mark_published(store, sid)
-    log.info("accepted %s as %s (%s)", sid, reservation.tracking_code, channel.value)
-    return reservation.tracking_code, not reservation.created
 
 
 def _client_limit(request: web.Request, limiter: RateLimiter, route: str) -> None:
@@ -197,16 +97,33 @@ def _client_limit(request: web.Request, limiter: RateLimiter, route: str) -> Non
         metrics.RATE_LIMITED.labels(route).inc()
         text = messages.RATE_LIMITED.format(seconds=wait)
         if route == "submit":
-            metrics.SUBMISSIONS.labels(_channel(request).value, "rate_limited").inc()
+            intake_metrics.count_refused(_channel(request).value, "rate_limited")
         raise web.HTTPTooManyRequests(
-            text=_json_text({"error": "rate_limited", "message": text}),
+            text=http.json_text({"error": "rate_limited", "message": text}),
             content_type="application/json",
             headers={"Retry-After": str(wait)},
         )
 
 
-def _json_text(body: dict[str, Any]) -> str:
-    return json.dumps(body, ensure_ascii=False)
+async def _hold_for_retry(
+    app: web.Application, uploads: list[Upload], now: datetime
+) -> list[KeptFile]:
+    """Keep the photos for the form shown again with 503; with the store away too, the form
+    comes back without them rather than as an error page."""
+    try:
+        return await kept_files.keep(app[STORE], uploads, now)
+    except PyMongoError:
+        log.warning("photos not held for the retry (store unavailable)")
+        return []
+
+
+async def _release_kept(app: web.Application, kept: list[KeptFile]) -> None:
+    """After the confirm: held copies are dropped at best; the hourly purge gets what is left."""
+    try:
+        await kept_files.release(app[STORE], kept)
+    except Exception:  # the report is accepted; a store hiccup now must not answer 500
+        intake_metrics.AFTER_CONFIRM_FAILURES.labels("release_kept").inc()
+        log.warning("held photos not released (the purge will)", exc_info=True)
 
 
 # --- handlers ---------------------------------------------------------------------------
@@ -215,68 +132,55 @@ def _json_text(body: dict[str, Any]) -> str:
 async def post_submission(request: web.Request) -> web.StreamResponse:
     app = request.app
     channel = _channel(request)
-    html = _wants_html(request)
+    html = http.wants_html(request)
     _client_limit(request, app[SUBMIT_LIMITER], "submit")
     try:
         read = await read_submission(request)
     except BodyTooLarge:
-        metrics.SUBMISSIONS.labels(channel.value, "too_large").inc()
+        intake_metrics.count_refused(channel.value, "too_large")
         text = messages.BODY_TOO_LARGE.format(maximum_mb=MAX_BODY_BYTES // 2**20)
         raise web.HTTPRequestEntityTooLarge(
             max_size=MAX_BODY_BYTES,
             actual_size=request.content_length or MAX_BODY_BYTES + 1,
-            text=_json_text({"error": "too_large", "message": text}),
+            text=http.json_text({"error": "too_large", "message": text}),
             content_type="application/json",
         ) from None
     except BadRequest as exc:
-        metrics.SUBMISSIONS.labels(channel.value, "bad_request").inc()
-        return web.json_response(
-            {"error": "bad_request", "message": messages.BAD_REQUEST, "detail": str(exc)},
-            status=400,
-        )
+        intake_metrics.count_refused(channel.value, "bad_request")
+        return http.json_error(400, "bad_request", messages.BAD_REQUEST, detail=str(exc))
 
     now = datetime.now(UTC)
     kept = await kept_files.load(app[STORE], read.kept_tokens, now)
     uploads = [file.upload for file in kept] + read.uploads
-    result = validate_input(read.fields, now=now)
+    result = validate_report(read.fields, now=now)
     errors: list[FieldError] = list(read.errors)
-    errors += kept_limit_errors(read, [file.upload for file in kept])
+    errors += combined_limit_errors([file.upload for file in kept], read.files)
     if isinstance(result, list):
         errors = result + errors
     if errors:
-        for error in errors:
-            metrics.VALIDATION_FAILURES.labels(error.code).inc()
-        metrics.SUBMISSIONS.labels(channel.value, "invalid").inc()
+        intake_metrics.count_refused(channel.value, "invalid", errors)
         if html:
             held = kept + await kept_files.keep(app[STORE], read.uploads, now)
             return await _render_form(
                 request, read.fields, errors, read.idempotency_key, 422, kept=held
             )
-        return web.json_response(
-            {"errors": [error.as_json() for error in errors]}, status=422, dumps=_json_text
-        )
+        return http.json_response({"errors": [error.as_json() for error in errors]}, status=422)
     assert not isinstance(result, list)
 
     try:
-        code, replayed = await accept_submission(
+        accepted = await accept_report(
             app,
             channel=channel,
-            valid=result,
+            report=result,
             uploads=uploads,
             idempotency_key=read.idempotency_key,
         )
     except IdempotencyConflict:
-        metrics.SUBMISSIONS.labels(channel.value, "conflict").inc()
-        return web.json_response(
-            {"error": "idempotency_conflict", "message": messages.CONFLICT},
-            status=409,
-            dumps=_json_text,
-        )
-    except Unavailable:
-        metrics.SUBMISSIONS.labels(channel.value, "unavailable").inc()
-        retry_after = str(app[SETTINGS].retry_after)
+        return http.json_error(409, "idempotency_conflict", messages.CONFLICT)
+    except IntakeUnavailable as exc:
+        retry_after = {"Retry-After": str(exc.retry_after)}
         if html:
-            held = kept + await kept_files.keep(app[STORE], read.uploads, now)
+            held = kept + await _hold_for_retry(app, read.uploads, now)
             response = await _render_form(
                 request,
                 read.fields,
@@ -286,19 +190,14 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
                 notice=messages.BROKER_UNAVAILABLE,
                 kept=held,
             )
-            response.headers["Retry-After"] = retry_after
+            response.headers.update(retry_after)
             return response
-        return web.json_response(
-            {"error": "unavailable", "message": messages.BROKER_UNAVAILABLE},
-            status=503,
-            headers={"Retry-After": retry_after},
-            dumps=_json_text,
-        )
-    metrics.SUBMISSIONS.labels(channel.value, "replayed" if replayed else "accepted").inc()
-    await kept_files.release(app[STORE], kept)
+        return http.json_error(503, "unavailable", messages.BROKER_UNAVAILABLE, headers=retry_after)
+    await _release_kept(app, kept)
+    code = accepted.tracking_code
     if html:
         raise web.HTTPSeeOther(f"/da-gui/{code}")
-    return web.json_response(
+    return http.json_response(
         {
             "tracking_code": code,
             "tracking_code_display": format_tracking_code(code),
@@ -329,21 +228,16 @@ async def get_case(request: web.Request) -> web.Response:
     try:
         code = parse_tracking_code(request.match_info["tracking_code"])
     except InvalidTrackingCode as exc:
-        return web.json_response(
-            {
-                "error": "invalid_tracking_code",
-                "reason": exc.reason,
-                "message": messages.message_for("invalid_tracking_code", None),
-            },
-            status=400,
-            dumps=_json_text,
+        return http.json_error(
+            400,
+            "invalid_tracking_code",
+            message_for("invalid_tracking_code", None),
+            reason=exc.reason,
         )
     view = await find_public_case(request.app, code)
     if view is None:
-        return web.json_response(
-            {"error": "not_found", "message": messages.CASE_NOT_FOUND}, status=404, dumps=_json_text
-        )
-    return web.json_response(view, dumps=_json_text)
+        return http.json_error(404, "not_found", messages.CASE_NOT_FOUND)
+    return http.json_response(view)
 
 
 # --- HTML pages -------------------------------------------------------------------------
@@ -447,7 +341,7 @@ async def tracking_page(request: web.Request) -> web.Response:
         try:
             code = parse_tracking_code(raw)
         except InvalidTrackingCode:
-            context["error"] = messages.message_for("invalid_tracking_code", None)
+            context["error"] = message_for("invalid_tracking_code", None)
             status = 400
         else:
             context["case"] = await find_public_case(request.app, code)
@@ -461,14 +355,14 @@ async def tracking_page(request: web.Request) -> web.Response:
 
 
 async def open311_services(request: web.Request) -> web.Response:
-    return web.json_response(open311.services(request.app[PROVINCE]), dumps=_json_text)
+    return http.json_response(open311.services(request.app[PROVINCE]))
 
 
 async def open311_definition(request: web.Request) -> web.Response:
     found = open311.definition(request.app[PROVINCE], request.match_info["service_code"])
     if found is None:
         return open311.error(404, "service_code not found")
-    return web.json_response(found, dumps=_json_text)
+    return http.json_response(found)
 
 
 async def open311_post(request: web.Request) -> web.Response:
@@ -479,31 +373,26 @@ async def open311_post(request: web.Request) -> web.Response:
     if open311.definition(app[PROVINCE], code) is None:
         return open311.error(400, "service_code not found")
     now = datetime.now(UTC)
-    result = validate_input(open311.to_submission_fields(form, now), now=now)
+    result = validate_report(open311.to_submission_fields(form, now), now=now)
     if isinstance(result, list):
-        for error in result:
-            metrics.VALIDATION_FAILURES.labels(error.code).inc()
-        metrics.SUBMISSIONS.labels(Channel.WEB.value, "invalid").inc()
+        intake_metrics.count_refused(Channel.WEB.value, "invalid", result)
         return open311.error(400, " ".join(f"{e.field}: {e.message}" for e in result))
     try:
-        tracking_code, replayed = await accept_submission(
+        accepted = await accept_report(
             app,
             channel=Channel.WEB,
-            valid=result,
+            report=result,
             uploads=[],
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
     except IdempotencyConflict:
-        metrics.SUBMISSIONS.labels(Channel.WEB.value, "conflict").inc()
         return open311.error(409, messages.CONFLICT)
-    except Unavailable:
-        metrics.SUBMISSIONS.labels(Channel.WEB.value, "unavailable").inc()
+    except IntakeUnavailable as exc:
         response = open311.error(503, messages.BROKER_UNAVAILABLE)
-        response.headers["Retry-After"] = str(app[SETTINGS].retry_after)
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    metrics.SUBMISSIONS.labels(Channel.WEB.value, "replayed" if replayed else "accepted").inc()
-    body = [{"service_request_id": tracking_code, "service_notice": messages.RECEIVED}]
-    return web.json_response(body, dumps=_json_text)
+    body = [{"service_request_id": accepted.tracking_code, "service_notice": messages.RECEIVED}]
+    return http.json_response(body)
 
 
 async def _open311_found(request: web.Request, codes: list[str]) -> list[dict[str, Any]]:
@@ -523,7 +412,7 @@ async def open311_request(request: web.Request) -> web.Response:
     found = await _open311_found(request, codes)
     if not found:
         return open311.error(404, "service_request_id not found")
-    return web.json_response(found, dumps=_json_text)
+    return http.json_response(found)
 
 
 async def open311_requests(request: web.Request) -> web.Response:
@@ -531,42 +420,20 @@ async def open311_requests(request: web.Request) -> web.Response:
     codes = open311.parse_ids(request.query.get("service_request_id", ""))
     if not codes:
         return open311.error(400, "service_request_id is required (lists are not public)")
-    return web.json_response(await _open311_found(request, codes[:50]), dumps=_json_text)
+    return http.json_response(await _open311_found(request, codes[:50]))
 
 
 # --- wiring -----------------------------------------------------------------------------
 
 
-async def _connections(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    store = await connect_store(settings)
-    bus = Bus(settings.amqp_url.get_secret_value())
-    try:
-        await bus.start()
-    except BaseException:
-        await store.close()
-        raise
-    app[STORE], app[BUS] = store, bus
-    app[http.HEALTH_CHECKS].extend([("store", store.health), ("broker", bus.health)])
-    purger = asyncio.create_task(_purge_kept_files(store), name="purge-kept-files")
-    yield
-    purger.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await purger
-    await bus.close()
-    await store.close()
-
-
-async def _purge_kept_files(store: Store) -> None:
-    """Hourly: delete photos held for forms that were never sent again."""
+async def _purge_kept_files(app: web.Application) -> None:
+    """Hourly: delete photos held for forms that were never sent again (supervised: a store
+    away makes the round fail, and the supervisor tries again with backoff)."""
     while True:
-        try:
-            purged = await kept_files.purge_expired(store, datetime.now(UTC))
-            if purged:
-                log.info("deleted %d photo(s) held for abandoned forms", purged)
-        except Exception:  # the store may be away; the next round tries again
-            log.warning("could not purge held photos", exc_info=True)
-        await asyncio.sleep(3600)
+        purged = await kept_files.purge_expired(app[STORE], datetime.now(UTC))
+        if purged:
+            log.info("deleted %d photo(s) held for abandoned forms", purged)
+        await asyncio.sleep(app[SETTINGS].purge_interval)
 
 
 def _communes(province: ProvinceConfig) -> list[tuple[str, list[str]]]:
@@ -601,7 +468,8 @@ async def init_app(settings: WebSettings) -> web.Application:
         autoescape=jinja2.select_autoescape(default=True),
     )
     env.filters["localtime"] = _localtime
-    app.cleanup_ctx.append(_connections)
+    connections.connect(app, settings, name="pakn-web")
+    loops.run_in_app(app, "web.purge_kept_files", lambda: _purge_kept_files(app))
     app.router.add_post("/api/v1/submissions", post_submission)
     app.router.add_get("/api/v1/cases/{tracking_code}", get_case)
     app.router.add_get("/", form_page)

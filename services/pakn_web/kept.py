@@ -10,8 +10,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from pakn.intake.uploads import Upload, check_upload
 from pakn.store import Store
-from pakn_web.uploads import Upload, accept
 
 #: A form left with errors for longer than this loses its kept photos (they are deleted).
 KEEP_FOR = timedelta(hours=24)
@@ -59,7 +59,7 @@ async def load(store: Store, tokens: list[str], now: datetime) -> list[KeptFile]
     async for doc in cursor:
         data, _ = await store.open_attachment(str(doc["_id"]))
         # Checked again from the bytes, as if uploaded now: the store is not trusted blindly.
-        upload = accept(doc.get("filename"), data, len(found) + 1)
+        upload = check_upload(doc.get("filename"), data, len(found) + 1)
         if upload is not None:
             token = doc["metadata"]["token"]
             found.append(KeptFile(token, upload.filename, upload.size, upload, str(doc["_id"])))

@@ -1,27 +1,10 @@
-"""The web intake's metrics (bounded labels only: channel, outcome, code, route)."""
+"""The web intake's own metrics (bounded labels only); what every channel counts — reports by
+outcome, validation failures, confirm time, upload sizes — is pakn.intake.metrics."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 
-from pakn.metrics import BYTES_BUCKETS, LATENCY_BUCKETS
-
-SUBMISSIONS = Counter(
-    "pakn_web_submissions_total",
-    "Submissions answered, by channel and outcome",
-    ["channel", "outcome"],  # accepted, replayed, invalid, conflict, unavailable, rate_limited
-)
-VALIDATION_FAILURES = Counter(
-    "pakn_web_validation_failures_total", "Validation errors reported, by code", ["code"]
-)
-CONFIRM_SECONDS = Histogram(
-    "pakn_web_confirm_seconds",
-    "Time from publish to the broker's confirm",
-    buckets=LATENCY_BUCKETS,
-)
 RATE_LIMITED = Counter(
     "pakn_web_rate_limited_total", "Requests refused by the rate limiter", ["route"]
-)
-UPLOAD_BYTES = Histogram(
-    "pakn_web_upload_bytes", "Size of accepted uploads", ["content_type"], buckets=BYTES_BUCKETS
 )

@@ -235,7 +235,7 @@ def test_alerts_and_dashboard_use_only_metrics_the_code_defines() -> None:
     assert {
         "pakn_bus_connected",
         "pakn_router_dead_letters_total",
-        "pakn_web_submissions_total",
+        "pakn_intake_submissions_total",
     } <= defined
     used = {
         f"alerts.yml: {name}"

@@ -105,7 +105,7 @@ def test_command_names_its_own_config_file() -> None:
     assert command[command.index("--config") + 1] == str(paths.config)
     assert command[command.index("--storage-path") + 1] == "/srv/pakn/var/db"
     assert command[command.index("--port") + 1] == "27018"
-    assert store_url(27018) == "mongodb://127.0.0.1:27018/?directConnection=true"
+    assert store_url(27018) == "mongodb://127.0.0.1:27018/?directConnection=true&retryWrites=false"
 
 
 def _reply(response_to: int, doc: dict[str, object], opcode: int = 2013) -> tuple[bytes, bytes]:

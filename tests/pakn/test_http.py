@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Awaitable, Callable
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
 
@@ -94,3 +95,74 @@ def test_a_client_cannot_forge_its_address_through_the_proxy() -> None:
 def test_an_untrusted_peer_cannot_claim_an_address() -> None:
     request = _request("198.51.100.7", "10.0.0.1", ["10.0.0.0/8"])
     assert http.client_address(request) == "198.51.100.7"
+
+
+def _faulty_app() -> web.Application:
+    app = http.new_service_app("demo", client_max_size=1024)
+
+    async def broken(request: web.Request) -> web.Response:
+        raise KeyError("a bug")
+
+    async def upload(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="ok")
+
+    async def own_error(request: web.Request) -> web.Response:
+        raise web.HTTPBadRequest(text='{"error": "mine"}', content_type="application/json")
+
+    app.router.add_get("/broken", broken)
+    app.router.add_post("/upload", upload)
+    app.router.add_get("/own", own_error)
+    return app
+
+
+async def test_an_unexpected_exception_is_a_vietnamese_500_with_a_reference(
+    aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await aiohttp_client(_faulty_app())
+    response = await client.get("/broken")
+    assert response.status == 500
+    body = await response.json()
+    assert body["error"] == "internal_error" and "Hệ thống gặp lỗi" in body["message"]
+    assert "KeyError" not in await response.text()
+    assert body["reference"] in caplog.text and "KeyError" in caplog.text
+    page = await client.get("/broken", headers={"Accept": "text/html"})
+    assert page.status == 500 and page.content_type == "text/html"
+    assert '<html lang="vi">' in await page.text()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "words"),
+    [
+        ("GET", "/khong-co", 404, "Không tìm thấy"),
+        ("DELETE", "/broken", 405, "Phương thức"),
+        ("POST", "/upload", 413, "quá lớn"),
+    ],
+)
+async def test_the_frameworks_own_errors_answer_in_vietnamese(
+    aiohttp_client: ClientFactory, method: str, path: str, status: int, words: str
+) -> None:
+    client = await aiohttp_client(_faulty_app())
+    response = await client.request(method, path, data=b"x" * 4096)
+    assert response.status == status
+    body = await response.json()
+    assert words in body["message"] and "Not Found" not in body["message"]
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
+
+
+async def test_a_handlers_own_error_body_is_kept(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(_faulty_app())
+    response = await client.get("/own")
+    assert response.status == 400 and await response.json() == {"error": "mine"}
+
+
+async def test_every_answer_carries_the_security_headers(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(_faulty_app())
+    for path in ("/healthz", "/khong-co", "/broken", "/own"):
+        response = await client.get(path)
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"

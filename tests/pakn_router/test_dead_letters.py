@@ -31,6 +31,7 @@ from pakn_router.monitor.dead_letters import (
     Delivered,
     dead_letter_id,
     describe,
+    letter_body,
     original_body,
     replay_headers,
 )
@@ -157,6 +158,31 @@ async def test_a_poison_message_is_kept_acked_and_dies_again_if_replayed_unfixed
     assert await store.cases.count_documents({}) == 0
     audit = await store.audit.find_one({"action": "dead_letter.replay"})
     assert audit is not None and audit["target"] == stored["_id"]
+
+
+async def test_a_poison_message_over_16_mb_is_kept_acked_shown_and_replayable(
+    router: RouterClient, store: Store, amqp_url: str, events: QueueInspector
+) -> None:
+    """A document holds 16 MB: a bigger body goes to GridFS, so the keeper never blocks."""
+    operator = await sign_in(router, store, "dieu.phoi.lon", Role.OPERATOR)
+    huge = b'{"submission_id": "web:huge", "content": "' + b"a" * (17 * 1024**2) + b'"}'
+    await raw_publish(amqp_url, huge)
+    await raw_publish(amqp_url, POISON)
+    letters = await wait_for_letters(store, 2, within=60)
+    (big,) = [letter for letter in letters if letter["body_size"] == len(huge)]
+    assert big["body_encoding"] == "gridfs" and big["body"] is None
+    assert big["body_preview"].startswith('{"submission_id": "web:huge"')
+    assert await letter_body(store, big) == huge
+    assert await events.depth(DEAD_QUEUE) == 0, "both stored and acked: nothing blocks"
+
+    listed = (await get_json(router, "/api/v1/dead-letters", operator))["items"]
+    assert {item["id"] for item in listed} == {letter["_id"] for letter in letters}
+    page = await router.get(f"/tin-loi/{big['_id']}", cookies=operator.cookies)
+    assert page.status == 200 and "được lưu riêng" in await page.text()
+
+    await post_json(router, f"/api/v1/dead-letters/{big['_id']}/replay", operator, {})
+    again = await wait_for_letters(store, 1, {"replayed_from": big["_id"]}, within=60)
+    assert await letter_body(store, again[0]) == huge
 
 
 async def test_the_same_dead_letter_delivered_twice_is_kept_once(

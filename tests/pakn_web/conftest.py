@@ -33,15 +33,18 @@ async def web_client_factory(
     amqp_queues: QueueInspector,
     tmp_path: Path,
 ) -> AsyncIterator[WebClientFactory]:
-    """``await web_client_factory(amqp=…, **settings)``: the app on this test's database."""
+    """``await web_client_factory(amqp=…, store=…, **settings)``: the app on this test's
+    database (``store``: another URL for it, e.g. through a proxy)."""
     await declare_topology(await amqp_queues.channel())
     await amqp_queues.purge(SUBMISSIONS_QUEUE)
 
-    async def make(*, amqp: str | None = None, **overrides: Any) -> WebClient:
+    async def make(
+        *, amqp: str | None = None, store: str | None = None, **overrides: Any
+    ) -> WebClient:
         overrides.setdefault("confirm_timeout", 2.0)
         settings = settings_for_test(
             WebSettings,
-            url_with_database(mongodb_url, store_database),
+            store or url_with_database(mongodb_url, store_database),
             tmp_path / "var",
             amqp_url=SecretStr(amqp or amqp_url),
             **overrides,

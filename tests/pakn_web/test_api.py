@@ -340,9 +340,9 @@ async def test_a_reserved_code_reads_received_and_a_bad_one_is_400(web: WebClien
 async def test_metrics_count_outcomes(web: WebClient) -> None:
     await web.post("/api/v1/submissions", json={}, headers=JSON)
     text = await (await web.get("/metrics")).text()
-    assert 'pakn_web_submissions_total{channel="app",outcome="invalid"}' in text
-    assert 'pakn_web_validation_failures_total{code="required"}' in text
-    assert "pakn_web_confirm_seconds_bucket" in text
+    assert 'pakn_intake_submissions_total{channel="app",outcome="invalid"}' in text
+    assert 'pakn_intake_validation_failures_total{channel="app",code="required"}' in text
+    assert "pakn_intake_confirm_seconds_bucket" in text
 
 
 async def test_a_retry_reuses_the_photos_the_first_attempt_stored(

@@ -1,8 +1,10 @@
 """Dead letters: drained from ``pakn.dead.q`` into the store, shown, replayed or discarded.
 
 Each message is stored (idempotently: the same message dead at the same moment is one record),
-then acked; a store outage holds the delivery and retries, never requeues it. Nothing leaves
-the store except by an operator's action, and even a discarded letter stays, marked.
+then acked; a body too large to sit in the record (a document holds 16 MB) is kept in GridFS
+and the record keeps its size, hash and a preview; a store outage holds the delivery and
+retries, never requeues it. Nothing leaves the store except by an operator's action, and
+even a discarded letter stays, marked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
+from gridfs import AsyncGridFSBucket
 from pymongo import DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import PyMongoError
 
@@ -48,6 +51,13 @@ HEADER_REPLAYED_FROM = "x-pakn-replayed-from"
 _DEATH_HEADER_PREFIXES = ("x-pakn-", "x-death", "x-first-death-", "x-last-death-")
 #: Exchanges a letter may be replayed to: where messages come from, never the dead end.
 REPLAYABLE_EXCHANGES = frozenset(e.name for e in TOPOLOGY.exchanges) - {DEAD_EXCHANGE}
+
+#: Bodies above this are kept in GridFS, not in the record: a poison message of any size is
+#: kept and acked, and the monitor's lists stay light.
+INLINE_BODY_LIMIT = 1024**2
+#: What the record keeps of an outsized body, for the monitor.
+PREVIEW_BYTES = 4096
+BODY_BUCKET = "dead_letter_bodies"
 
 INDEXES = [
     IndexModel([("status", 1), ("received_at", DESCENDING)], name="status_received"),
@@ -196,12 +206,19 @@ def describe(delivered: Delivered, now: datetime) -> dict[str, Any]:
         routing_key = _text(keys[0]) if isinstance(keys, list) and keys else None
         dead_at = _parse_time(death.get("time"), now)
     body = delivered.body
-    try:
-        text, encoding = body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = base64.b64encode(body).decode("ascii"), "base64"
+    letter_id = dead_letter_id(delivered.message_id, dead_at, body)
+    preview: str | None = None
+    text: str | None
+    if len(body) > INLINE_BODY_LIMIT:
+        text, encoding = None, "gridfs"
+        preview = body[:PREVIEW_BYTES].decode("utf-8", errors="replace")
+    else:
+        try:
+            text, encoding = body.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = base64.b64encode(body).decode("ascii"), "base64"
     return {
-        "_id": dead_letter_id(delivered.message_id, dead_at, body),
+        "_id": letter_id,
         "status": "new",
         "received_at": now,
         "dead_at": dead_at,
@@ -218,6 +235,7 @@ def describe(delivered: Delivered, now: datetime) -> dict[str, Any]:
         "headers": plain(headers),
         "body": text,
         "body_encoding": encoding,
+        "body_preview": preview,
         "body_size": len(body),
         "body_sha256": hashlib.sha256(body).hexdigest(),
         "replayed_from": _text(headers.get(HEADER_REPLAYED_FROM)),
@@ -228,6 +246,7 @@ def describe(delivered: Delivered, now: datetime) -> dict[str, Any]:
 
 
 def original_body(letter: Mapping[str, Any]) -> bytes:
+    """The message as it arrived, for a body kept in the record (see ``letter_body``)."""
     body = letter.get("body") or ""
     if letter.get("body_encoding") == "base64":
         try:
@@ -251,12 +270,36 @@ def replay_headers(letter: Mapping[str, Any]) -> dict[str, Any]:
 # --- the consumer ---------------------------------------------------------------------------
 
 
+def _bodies(store: Store) -> AsyncGridFSBucket:
+    return AsyncGridFSBucket(store.db, bucket_name=BODY_BUCKET)
+
+
+async def letter_body(store: Store, letter: Mapping[str, Any]) -> bytes:
+    """The message as it arrived, wherever its body is kept."""
+    if letter.get("body_encoding") != "gridfs":
+        return original_body(letter)
+    stream = await _bodies(store).open_download_stream(letter["_id"])
+    return await stream.read()
+
+
 async def ensure_indexes(store: Store) -> None:
     await store.dead_letters.create_indexes(INDEXES)
 
 
-async def keep(store: Store, letter: Mapping[str, Any]) -> bool:
-    """Store ``letter`` unless it is there already; True when it is new."""
+async def keep(store: Store, letter: Mapping[str, Any], body: bytes | None = None) -> bool:
+    """Store ``letter`` unless it is there already; True when it is new.
+
+    An outsized ``body`` goes to GridFS first, under the letter's id, so the record never
+    points at a body that is not there; a redelivery finds it and does not store it twice.
+    """
+    if letter.get("body_encoding") == "gridfs":
+        if body is None:
+            raise ValueError("an outsized dead letter needs its body")
+        files = store.db[f"{BODY_BUCKET}.files"]
+        if await files.find_one({"_id": letter["_id"]}, {"_id": 1}) is None:
+            await _bodies(store).upload_from_stream_with_id(
+                letter["_id"], str(letter["_id"]), body, metadata={"sha256": letter["body_sha256"]}
+            )
     result = await store.dead_letters.update_one(
         {"_id": letter["_id"]}, {"$setOnInsert": dict(letter)}, upsert=True
     )
@@ -297,11 +340,12 @@ class DeadLetterKeeper:
         return self.last_error
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
-        letter = describe(Delivered.from_message(message), self.clock())
+        delivered = Delivered.from_message(message)
+        letter = describe(delivered, self.clock())
         backoff = 0.2
         while True:
             try:
-                new = await keep(self.store, letter)
+                new = await keep(self.store, letter, delivered.body)
                 self.last_error = None
                 break
             except PyMongoError as exc:
@@ -367,7 +411,7 @@ async def replay(
         await bus.publish_raw(
             exchange,
             routing_key,
-            original_body(letter),
+            await letter_body(store, letter),
             message_id=letter.get("message_id"),
             correlation_id=letter.get("correlation_id"),
             content_type=letter.get("content_type"),

@@ -245,6 +245,10 @@ DL_DEAD_AT = "Bị loại lúc"
 DL_MESSAGE_ID = "Mã tin nhắn"
 DL_BODY = "Nội dung gốc"
 DL_BODY_BASE64 = "Nội dung gốc (dạng base64, không phải văn bản)"
+DL_BODY_STORED_APART = (
+    "Nội dung gốc quá lớn ({size} byte) nên được lưu riêng và vẫn phát lại được; "
+    "dưới đây là phần đầu."
+)
 DL_HEADERS = "Thông tin kèm theo"
 DL_STATUS = "Tình trạng"
 DL_REPLAYED_FROM = "Phát lại từ tin nhắn"

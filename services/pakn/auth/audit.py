@@ -23,6 +23,7 @@ USER_DISABLE = "user.disable"
 USER_ENABLE = "user.enable"
 USER_PASSWORD = "user.password"
 USER_ROLE = "user.role"
+USER_UNLOCK = "user.unlock"
 
 #: Browsers send long agent strings; the first part identifies them well enough.
 MAX_USER_AGENT = 256

@@ -73,6 +73,7 @@ CLI_USER_DISABLED = (
     "Đã vô hiệu hóa tài khoản {username}; mọi phiên đăng nhập của tài khoản đã kết thúc."
 )
 CLI_USER_ENABLED = "Đã kích hoạt lại tài khoản {username}."
+CLI_USER_UNLOCKED = "Đã mở khóa đăng nhập cho tài khoản {username} ({failures} lần sai được xóa)."
 CLI_PASSWORD_CHANGED = (
     "Đã đổi mật khẩu của {username}; mọi phiên đăng nhập của tài khoản đã kết thúc."
 )

@@ -57,10 +57,16 @@ class AuthSettings(BaseModel):
     #: A request refreshes the idle timer with at most one write per interval.
     touch_interval: timedelta = timedelta(minutes=1)
 
-    #: Failed logins counted per account and per address within ``failure_window``.
-    max_failures_per_account: int = Field(default=5, ge=1)
+    #: Failed logins within ``failure_window`` (see pakn.auth.throttle): one account at one
+    #: address is locked for the window past the first limit; one address across accounts
+    #: past the second; an account from every address is slowed, never locked, past the third.
+    max_failures_per_account_address: int = Field(default=5, ge=1)
     max_failures_per_address: int = Field(default=20, ge=1)
+    max_failures_per_account: int = Field(default=50, ge=1)
+    max_account_delay: timedelta = timedelta(minutes=5)
     failure_window: timedelta = timedelta(minutes=15)
+    #: An address an account logged in from is exempt from the account-wide slowing this long.
+    known_address_ttl: timedelta = timedelta(days=30)
 
     min_password_length: int = Field(default=MIN_PASSWORD_LENGTH, ge=8)
     #: Argon2 takes any length; a cap keeps a megabyte "password" from costing anything.

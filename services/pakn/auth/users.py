@@ -446,6 +446,22 @@ async def set_active(
     return User.from_document(updated) if updated is not None else target
 
 
+async def unlock_logins(store: Store, actor: Actor, username: str, *, now: datetime) -> int:
+    """Lift the login throttling of an account (an admin's unlock): the failures forgotten."""
+    # Imported here: the throttle names accounts with this module's normalize_username.
+    from pakn.auth.throttle import unlock_account
+
+    async with _audited_refusal(store, actor, audit.USER_UNLOCK, username, now):
+        target = User.from_document(await _document(store, username))
+        if not may_manage(actor, target.role, target.agency):
+            raise _forbidden()
+        forgotten = await unlock_account(store, target.username)
+    await _record(
+        store, actor, audit.USER_UNLOCK, "success", target.username, now, {"failures": forgotten}
+    )
+    return forgotten
+
+
 async def set_password(
     store: Store, passwords: Passwords, actor: Actor, username: str, password: str, *, now: datetime
 ) -> User:

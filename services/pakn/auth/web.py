@@ -44,7 +44,7 @@ from pakn.auth.sessions import (
 from pakn.auth.settings import AuthSettings
 from pakn.auth.throttle import COLLECTION as FAILURES_COLLECTION
 from pakn.auth.throttle import INDEXES as FAILURES_INDEXES
-from pakn.auth.throttle import LoginThrottle, Refused, account_key
+from pakn.auth.throttle import KNOWN_COLLECTION, KNOWN_INDEXES, LoginThrottle, Refused, account_key
 from pakn.auth.users import (
     AGENCY_ROLES,
     AccountError,
@@ -150,6 +150,7 @@ class StaffAuth:
         async with self._indexes_lock:
             if not self._indexes_ready:
                 await store.db[FAILURES_COLLECTION].create_indexes(FAILURES_INDEXES)
+                await store.db[KNOWN_COLLECTION].create_indexes(KNOWN_INDEXES)
                 await store.sessions.create_index("user_id", name="user_id")
                 self._indexes_ready = True
 
@@ -531,7 +532,7 @@ async def _login(
             detail={"reason": result.failure, "account": account_key(username)},
         )
         return None
-    await throttle.succeeded(attempt)
+    await throttle.succeeded(attempt, now)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous and len(previous) <= MAX_TOKEN_LENGTH:
         # A new id at every login: an id planted in the browser beforehand is worth nothing.

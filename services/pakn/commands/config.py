@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pakn import territory
 from pakn.province import ConfigError, ConfigProblem, load_model
+from pakn.safety import SAFETY_FILE, SafetyRules
 from pakn.settings import CoreSettings
 from pakn.sla import SlaPolicy
 from pakn.worktime import HolidayCorrections, WorkCalendar
@@ -16,7 +17,9 @@ from pakn.worktime import HolidayCorrections, WorkCalendar
 Check = Callable[[Path], list[ConfigProblem]]
 
 
-def _check_model(filename: str, model: type[HolidayCorrections] | type[SlaPolicy]) -> Check:
+def _check_model(
+    filename: str, model: type[HolidayCorrections] | type[SlaPolicy] | type[SafetyRules]
+) -> Check:
     def check(config_dir: Path) -> list[ConfigProblem]:
         try:
             load_model(config_dir / filename, model)
@@ -43,6 +46,7 @@ CHECKS: list[Check] = [
     _check_model("holidays.yaml", HolidayCorrections),
     _redundant_holidays,
     _check_model("sla.yaml", SlaPolicy),
+    _check_model(SAFETY_FILE, SafetyRules),
     # agencies, localities, categories, routing: each file, then across files (and sla.yaml)
     territory.check,
 ]

@@ -23,8 +23,10 @@ from pakn.auth.users import (
     agency_codes,
     create_user,
     list_users,
+    normalize_username,
     set_active,
     set_password,
+    unlock_logins,
 )
 from pakn.province import ConfigError
 from pakn.settings import CoreSettings
@@ -118,6 +120,13 @@ async def _run(
         user = await set_active(store, actor, args.username, command == "enable", now=now)
         done = messages.CLI_USER_ENABLED if command == "enable" else messages.CLI_USER_DISABLED
         print(done.format(username=user.username))
+    elif command == "unlock":
+        forgotten = await unlock_logins(store, actor, args.username, now=now)
+        print(
+            messages.CLI_USER_UNLOCKED.format(
+                username=normalize_username(args.username), failures=forgotten
+            )
+        )
     else:
         user = await set_password(store, passwords, actor, args.username, password, now=now)
         print(messages.CLI_PASSWORD_CHANGED.format(username=user.username))
@@ -187,6 +196,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     enable = actions.add_parser("enable", help="re-enable a disabled account")
     enable.add_argument("--username", required=True, metavar="U")
+
+    unlock = actions.add_parser(
+        "unlock", help="lift the login throttling of an account (after failed logins)"
+    )
+    unlock.add_argument("--username", required=True, metavar="U")
 
     passwd = actions.add_parser("passwd", help="set a new password; the account's sessions end")
     passwd.add_argument("--username", required=True, metavar="U")

@@ -183,7 +183,7 @@ async def test_the_logout_button_ends_the_session(browser: Client, store: Store)
 async def test_too_many_failures_on_the_form_say_when_to_come_back(
     make_client: ClientFactory, store: Store
 ) -> None:
-    browser = await make_client(browser=True, max_failures_per_account=2)
+    browser = await make_client(browser=True, max_failures_per_account_address=2)
     await add_user(store, "oanh.ly", Role.OPERATOR)
     statuses = []
     for password in ("thử lần một", "thử lần hai", PASSWORD):

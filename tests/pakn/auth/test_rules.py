@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from pakn.auth.csrf import local_target, login_form_token, login_form_token_valid, tokens_match
 from pakn.auth.sessions import SessionRecord, SessionState, session_state, token_key
 from pakn.auth.settings import CHEAP_ARGON2, STRONG_ARGON2, AuthSettings
-from pakn.auth.throttle import account_key, address_key, retry_after
+from pakn.auth.throttle import account_key, address_key, pair_key, progressive_delay, retry_after
 from pakn.auth.users import (
     AccountError,
     Actor,
@@ -221,3 +221,14 @@ def test_undeclared_routes_are_found() -> None:
     app.router.add_get("/open", public(open_on_purpose))
     app.router.add_post("/guarded", require(Role.OPERATOR)(guarded))
     assert undeclared_routes(app) == ["GET /forgotten"]
+
+
+def test_the_account_wide_delay_doubles_and_is_capped() -> None:
+    cap = timedelta(minutes=5)
+    assert progressive_delay(3, 4, T0, cap, T0) == timedelta(0)
+    assert progressive_delay(4, 4, T0, cap, T0) == timedelta(seconds=1)
+    assert progressive_delay(7, 4, T0, cap, T0) == timedelta(seconds=8)
+    assert progressive_delay(40, 4, T0, cap, T0) == cap
+    # Counted from the newest failure: waited out, no delay is left.
+    assert progressive_delay(7, 4, T0 - timedelta(seconds=9), cap, T0) == timedelta(0)
+    assert pair_key(account_key("an"), address_key("203.0.113.7")).endswith(":203.0.113.7")

@@ -3,7 +3,9 @@ roles, throttling, expiry — and the audit entries each of them leaves."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import ClientResponse
 
 from pakn.auth.sessions import token_key
 from pakn.auth.settings import CHEAP_ARGON2, Argon2Params
@@ -431,7 +433,7 @@ async def test_the_account_api_says_what_is_wrong(client: Client, store: Store) 
 async def test_an_account_is_throttled_after_repeated_failures(
     make_client: ClientFactory, store: Store, clock: FakeClock
 ) -> None:
-    client = await make_client(max_failures_per_account=3)
+    client = await make_client(max_failures_per_account_address=3)
     await add_user(store, "vinh.ha", Role.OPERATOR)
 
     async def attempt(username: str, password: str) -> int:
@@ -466,7 +468,7 @@ async def test_an_account_is_throttled_after_repeated_failures(
 async def test_a_successful_login_clears_the_accounts_failures(
     make_client: ClientFactory, store: Store
 ) -> None:
-    client = await make_client(max_failures_per_account=3)
+    client = await make_client(max_failures_per_account_address=3)
     await add_user(store, "xuan.le", Role.OPERATOR)
 
     async def attempt(password: str) -> int:
@@ -508,6 +510,53 @@ async def test_an_address_is_throttled_across_accounts(
         429,
     ]
     assert await attempt("yen.vu", "2001:db8:1:3::1", PASSWORD) == 200
+
+
+async def test_a_stranger_cannot_lock_an_officer_out(
+    make_client: ClientFactory, store: Store
+) -> None:
+    """Failures at one address lock that address out of the account, not the officer."""
+    client = await make_client(max_failures_per_account_address=3)
+    await add_user(store, "an.tran", Role.OPERATOR)
+
+    async def attempt(address: str, password: str = "wrong password") -> int:
+        response = await client.post(
+            "/api/v1/session",
+            json={"username": "an.tran", "password": password},
+            headers=via(address),
+        )
+        return response.status
+
+    stranger = "203.0.113.50"
+    assert [await attempt(stranger) for _ in range(4)] == [401, 401, 401, 429]
+    assert await attempt(stranger, PASSWORD) == 429
+    assert await attempt("198.51.100.9", PASSWORD) == 200
+
+
+async def test_guesses_from_many_addresses_slow_the_account_but_not_its_owner(
+    make_client: ClientFactory, store: Store, clock: FakeClock
+) -> None:
+    client = await make_client(max_failures_per_account=4, max_account_delay=timedelta(seconds=30))
+    await add_user(store, "binh.le", Role.OPERATOR)
+
+    async def attempt(address: str, password: str = "wrong password") -> ClientResponse:
+        return await client.post(
+            "/api/v1/session",
+            json={"username": "binh.le", "password": password},
+            headers=via(address),
+        )
+
+    office = "198.51.100.30"
+    assert (await attempt(office, PASSWORD)).status == 200  # the owner's usual address
+    botnet = [f"203.0.113.{n}" for n in range(1, 5)]
+    assert [(await attempt(a)).status for a in botnet] == [401] * 4
+    slowed = await attempt("203.0.113.99")
+    assert slowed.status == 429
+    # A delay of seconds that doubles, not a quarter-hour lock.
+    assert 1 <= int(slowed.headers["Retry-After"]) <= 30
+    assert (await attempt(office, PASSWORD)).status == 200
+    clock.advance(seconds=31)
+    assert (await attempt("203.0.113.100")).status == 401
 
 
 # --- expiry ---------------------------------------------------------------------------------

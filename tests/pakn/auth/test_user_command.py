@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from pakn.auth.sessions import create_session
 from pakn.auth.settings import AuthSettings, argon2_params_for
+from pakn.auth.throttle import LoginThrottle, Refused
 from pakn.auth.users import Passwords, authenticate
 from pakn.commands import user as user_command
 from pakn.settings import CoreSettings
@@ -194,3 +195,25 @@ def test_a_role_outside_the_list_is_an_argparse_error(capsys: pytest.CaptureFixt
         parse(["add", "--username", "x.y", "--password-stdin", "--role", "mayor"])
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+async def test_unlock_lifts_the_login_throttling_of_an_account(
+    core_settings: CoreSettings, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    op = ("add", "--username", "khoa.vo", "--password-stdin", "--role", "operator")
+    assert await pakn_user(core_settings, *op, stdin=PASSWORD) == 0
+    throttle = LoginThrottle(store, AuthSettings(session_secret=SecretStr(SECRET)))
+    now = datetime.now(UTC)
+    for _ in range(3):
+        attempt = await throttle.begin("khoa.vo", "203.0.113.8", now)
+        assert not isinstance(attempt, Refused)
+    assert await store.db["login_failures"].count_documents({}) == 9
+    capsys.readouterr()
+    assert await pakn_user(core_settings, "unlock", "--username", "KHOA.VO") == 0
+    assert "khoa.vo" in capsys.readouterr().out
+    # Every counter those attempts fed (pair, address, account) forgives them.
+    assert await store.db["login_failures"].count_documents({}) == 0
+    entries = await audit_log(store, "user.unlock")
+    assert [e["outcome"] for e in entries] == ["success"]
+    assert entries[0]["detail"] == {"failures": 9}
+    assert await pakn_user(core_settings, "unlock", "--username", "khong.co") != 0

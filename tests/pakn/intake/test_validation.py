@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from pakn_web.validation import (
+from pakn.intake.validation import (
     FieldError,
-    ValidInput,
-    flatten_form,
+    IntakePolicy,
+    Report,
+    check_report,
     parse_occurred_at,
-    validate_input,
+    validate_report,
 )
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -33,14 +34,14 @@ def good(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def codes(result: ValidInput | list[FieldError]) -> set[tuple[str, str]]:
+def codes(result: Report | list[FieldError]) -> set[tuple[str, str]]:
     assert isinstance(result, list), "expected errors"
     return {(e.field, e.code) for e in result}
 
 
 def test_a_clear_report_is_accepted_and_normalised() -> None:
-    result = validate_input(good(), now=NOW)
-    assert isinstance(result, ValidInput)
+    result = validate_report(good(), now=NOW)
+    assert isinstance(result, Report)
     assert result.phone == "+84912345678"
     assert result.occurred_at == datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
     assert result.notify_via == "phone"
@@ -48,7 +49,7 @@ def test_a_clear_report_is_accepted_and_normalised() -> None:
 
 
 def test_an_empty_submission_reports_everything_missing_at_once() -> None:
-    found = codes(validate_input({}, now=NOW))
+    found = codes(validate_report({}, now=NOW))
     assert found == {
         ("content", "required"),
         ("occurred_at", "required"),
@@ -60,7 +61,7 @@ def test_an_empty_submission_reports_everything_missing_at_once() -> None:
 
 
 def test_every_message_is_vietnamese_and_says_how_to_fix() -> None:
-    result = validate_input({"content": "ngan"}, now=NOW)
+    result = validate_report({"content": "ngan"}, now=NOW)
     assert isinstance(result, list)
     for error in result:
         assert error.message and error.message[0].isupper()
@@ -76,7 +77,7 @@ def test_content_without_diacritics_is_refused_with_an_example() -> None:
         content="Den duong tren duong Tran Phu bi tat ba dem lien, "
         "rat toi va nguy hiem cho nguoi di duong",
     )
-    result = validate_input(body, now=NOW)
+    result = validate_report(body, now=NOW)
     assert codes(result) == {("content", "missing_diacritics")}
     assert isinstance(result, list)
     assert "có dấu" in result[0].message
@@ -84,8 +85,8 @@ def test_content_without_diacritics_is_refused_with_an_example() -> None:
 
 def test_decomposed_input_counts_as_written_with_diacritics() -> None:
     body = good(content=unicodedata.normalize("NFD", good()["content"]))
-    result = validate_input(body, now=NOW)
-    assert isinstance(result, ValidInput)
+    result = validate_report(body, now=NOW)
+    assert isinstance(result, Report)
     assert result.content == unicodedata.normalize("NFC", result.content)
 
 
@@ -110,14 +111,14 @@ def test_decomposed_input_counts_as_written_with_diacritics() -> None:
     ],
 )
 def test_each_problem_has_its_code(override: dict[str, Any], expected: tuple[str, str]) -> None:
-    assert expected in codes(validate_input(good(**override), now=NOW))
+    assert expected in codes(validate_report(good(**override), now=NOW))
 
 
 def test_english_is_told_to_write_in_vietnamese() -> None:
     body = good(
         title=None, content="The street light in front of my house has been broken for a week"
     )
-    assert codes(validate_input(body, now=NOW)) == {("content", "not_vietnamese")}
+    assert codes(validate_report(body, now=NOW)) == {("content", "not_vietnamese")}
 
 
 def test_a_followup_needs_no_time_or_place() -> None:
@@ -127,23 +128,23 @@ def test_a_followup_needs_no_time_or_place() -> None:
     code = code + damm_check_digit(code)
     body = good(in_reply_to=f"{code[:3]} {code[3:6]} {code[6:]}")
     del body["occurred_at"], body["location"]
-    result = validate_input(body, now=NOW)
-    assert isinstance(result, ValidInput)
+    result = validate_report(body, now=NOW)
+    assert isinstance(result, Report)
     assert result.in_reply_to == code
 
 
 def test_email_only_contact_is_enough_and_is_where_we_answer() -> None:
-    result = validate_input(
+    result = validate_report(
         good(submitter={"name": "Trần Thị Bích", "email": "Bich@Gmail.com"}), now=NOW
     )
-    assert isinstance(result, ValidInput)
+    assert isinstance(result, Report)
     assert result.email == "Bich@gmail.com"
     assert result.notify_via == "email"
 
 
 def test_clock_skew_of_a_few_minutes_is_not_the_future() -> None:
     soon = (NOW + timedelta(minutes=5)).isoformat()
-    assert isinstance(validate_input(good(occurred_at=soon), now=NOW), ValidInput)
+    assert isinstance(validate_report(good(occurred_at=soon), now=NOW), Report)
 
 
 @pytest.mark.parametrize(
@@ -160,21 +161,55 @@ def test_times_as_people_write_them(text: str, expected: datetime) -> None:
     assert parse_occurred_at(text) == expected
 
 
-def test_the_html_form_maps_onto_the_api_shape() -> None:
-    nested = flatten_form(
+MAILBOX = IntakePolicy(
+    consent_required=False,
+    problems=frozenset(
         {
-            "content": "x",
-            "address": "y",
-            "name": "z",
-            "phone": "p",
-            "consent": "1",
-            "confidential": "",
+            ("location.address", "required"),
+            ("occurred_at", "invalid_datetime"),
+            ("submitter.phone", "invalid_phone"),
+            ("content", "missing_diacritics"),
         }
+    ),
+)
+
+
+def test_a_policy_turns_listed_findings_into_problems_and_leaves_their_values_out() -> None:
+    body = good(
+        location={},
+        occurred_at="hôm qua",
+        submitter={"name": "An", "phone": "12", "email": "an@example.vn"},
+        consent=None,
     )
-    assert nested == {
-        "content": "x",
-        "location": {"address": "y"},
-        "submitter": {"name": "z", "phone": "p"},
-        "consent": True,
-        "confidential": False,
+    checked = check_report(body, now=NOW, policy=MAILBOX)
+    assert checked.errors == []
+    assert checked.report is not None
+    assert {(p.field, p.code) for p in checked.problems} == {
+        ("location.address", "required"),
+        ("occurred_at", "invalid_datetime"),
+        ("submitter.phone", "invalid_phone"),
     }
+    # Each problem keeps its Vietnamese message, for the reply that asks for it.
+    assert all(p.message for p in checked.problems)
+    report = checked.report
+    assert (report.address, report.occurred_at, report.phone) == (None, None, None)
+    assert report.email == "an@example.vn" and report.notify_via == "email"
+    assert report.consent_version is None
+
+
+def test_findings_a_policy_does_not_list_are_still_errors() -> None:
+    checked = check_report(good(content="ngắn", consent=None), now=NOW, policy=MAILBOX)
+    assert checked.report is None
+    assert {(e.field, e.code) for e in checked.errors} == {("content", "too_short")}
+    # The strict policy (the web's) refuses both, consent included.
+    assert codes(validate_report(good(content="ngắn", consent=None), now=NOW)) == {
+        ("content", "too_short"),
+        ("consent", "consent_required"),
+    }
+
+
+def test_diacritics_as_a_problem_keep_the_content() -> None:
+    body = good(title=None, content="Duong truoc nha toi bi ngap nuoc ba ngay nay roi, xin xu ly.")
+    checked = check_report(body, now=NOW, policy=MAILBOX)
+    assert checked.report is not None and checked.report.content == body["content"]
+    assert [(p.field, p.code) for p in checked.problems] == [("content", "missing_diacritics")]

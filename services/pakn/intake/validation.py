@@ -1,4 +1,6 @@
-"""Pure validation of what a citizen sent: every problem at once, each with a Vietnamese fix."""
+"""Pure content rules of a report, the same for every channel: every problem at once, each
+with a Vietnamese fix. A channel's policy says which findings are errors (sent back before
+anything is accepted) and which are problems (accepted, and asked back for later)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
+from pakn.intake.messages import message_for
+from pakn.schema import Problem
 from pakn.text import diacritics_report, nfc
 from pakn.worktime import VIETNAM_TZ
-from pakn_web.messages import message_for
 
 CONSENT_VERSION = "2026-01"
 
@@ -28,29 +31,11 @@ ORGANIZATION_MAX = 200
 #: A clock a few minutes fast on the citizen's phone is not "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
-#: HTML form field names → the dotted names of the JSON API and of error reports.
-FORM_FIELDS: Mapping[str, str] = {
-    "title": "title",
-    "content": "content",
-    "occurred_at": "occurred_at",
-    "address": "location.address",
-    "commune": "location.commune",
-    "lat": "location.lat",
-    "lon": "location.lon",
-    "name": "submitter.name",
-    "phone": "submitter.phone",
-    "email": "submitter.email",
-    "contact_address": "submitter.address",
-    "organization": "submitter.organization",
-    "notify_via": "notify_via",
-    "confidential": "confidential",
-    "consent": "consent",
-    "in_reply_to": "in_reply_to",
-}
-
 
 @dataclass(frozen=True)
 class FieldError:
+    """One finding on one field (dotted name as in the API), with its Vietnamese message."""
+
     field: str
     code: str
     message: str
@@ -58,10 +43,16 @@ class FieldError:
     def as_json(self) -> dict[str, str]:
         return {"field": self.field, "code": self.code, "message": self.message}
 
+    def as_problem(self) -> Problem:
+        """The finding as it travels on the bus with an accepted report."""
+        return Problem(field=self.field, code=self.code)
+
 
 @dataclass(frozen=True)
-class ValidInput:
-    """A submission's citizen-supplied part, checked and normalised (NFC, E.164, UTC)."""
+class Report:
+    """A report's citizen-supplied part, checked and normalised (NFC, E.164, UTC).
+
+    What a policy let through as a problem is None here (``content`` is always kept)."""
 
     content: str
     title: str | None
@@ -70,7 +61,7 @@ class ValidInput:
     commune: str | None
     lat: float | None
     lon: float | None
-    name: str
+    name: str | None
     phone: str | None
     email: str | None
     contact_address: str | None
@@ -78,7 +69,34 @@ class ValidInput:
     notify_via: str | None
     confidential: bool
     in_reply_to: str | None
-    consent_version: str
+    #: The consent text's version the citizen agreed to; None when the channel took none.
+    consent_version: str | None
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """How strict a channel is. The default is the web form's: every finding is an error.
+
+    ``problems`` lists the (field, code) findings this channel accepts a report with, to ask
+    back later (e-mail cannot show a form again); their values are left out of the Report.
+    """
+
+    consent_required: bool = True
+    problems: frozenset[tuple[str, str]] = frozenset()
+
+
+#: The web form and the app: nothing is accepted until every finding is fixed.
+STRICT = IntakePolicy()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of the rules under a policy: a Report (None when there are errors), the
+    errors to send back, and the problems the report is accepted with."""
+
+    report: Report | None
+    errors: list[FieldError]
+    problems: list[FieldError]
 
 
 @dataclass
@@ -87,23 +105,6 @@ class _Errors:
 
     def add(self, name: str, code: str, **values: object) -> None:
         self.items.append(FieldError(name, code, message_for(code, name, **values)))
-
-
-def flatten_form(form: Mapping[str, str]) -> dict[str, Any]:
-    """The HTML form's flat names as the nested JSON shape the API takes."""
-    nested: dict[str, Any] = {}
-    for form_name, dotted in FORM_FIELDS.items():
-        if form_name not in form:
-            continue
-        value: Any = form[form_name]
-        if dotted in {"confidential", "consent"}:
-            value = value not in {"", "0", "false", "off"}
-        target = nested
-        *parents, leaf = dotted.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
-    return nested
 
 
 def _text(raw: Mapping[str, Any], *path: str) -> str | None:
@@ -198,8 +199,35 @@ def _coordinate(errors: _Errors, raw: Mapping[str, Any], name: str, limit: float
     return number
 
 
-def validate_input(raw: Mapping[str, Any], *, now: datetime) -> ValidInput | list[FieldError]:
-    """Check a submission as the citizen sent it; every problem is reported at once."""
+#: Report attributes by the dotted field name findings carry (what a problem leaves out).
+_REPORT_ATTRIBUTES: Mapping[str, str] = {
+    "title": "title",
+    "occurred_at": "occurred_at",
+    "location.address": "address",
+    "location.commune": "commune",
+    "location.lat": "lat",
+    "location.lon": "lon",
+    "submitter.name": "name",
+    "submitter.phone": "phone",
+    "submitter.email": "email",
+    "submitter.address": "contact_address",
+    "submitter.organization": "organization",
+    "in_reply_to": "in_reply_to",
+}
+
+
+def validate_report(
+    raw: Mapping[str, Any], *, now: datetime, policy: IntakePolicy = STRICT
+) -> Report | list[FieldError]:
+    """The Report, or every error at once (problems the policy allows are dropped)."""
+    checked = check_report(raw, now=now, policy=policy)
+    return checked.report if checked.report is not None else checked.errors
+
+
+def check_report(
+    raw: Mapping[str, Any], *, now: datetime, policy: IntakePolicy = STRICT
+) -> Checked:
+    """Check a report as it was sent (the API's nested shape); every finding at once."""
     errors = _Errors()
 
     in_reply_to: str | None = None
@@ -262,33 +290,41 @@ def validate_input(raw: Mapping[str, Any], *, now: datetime) -> ValidInput | lis
     consent = raw.get("consent")
     if isinstance(consent, Mapping):
         consent = bool(consent.get("given", True)) and bool(consent.get("version"))
-    if consent is not True:
+    if consent is not True and policy.consent_required:
         errors.add("consent", "consent_required")
+
+    problems = [e for e in errors.items if (e.field, e.code) in policy.problems]
+    hard = [e for e in errors.items if (e.field, e.code) not in policy.problems]
+    if hard or content is None:
+        return Checked(report=None, errors=hard or errors.items, problems=problems)
 
     notify_via = _text(raw, "notify_via")
     if notify_via not in {None, "email", "phone", "app", "web"}:
         notify_via = None
-    if notify_via == "email" and email is None:
-        notify_via = "phone" if phone else None
-
-    if errors.items:
-        return errors.items
-    assert content is not None and name is not None
-    return ValidInput(
+    values: dict[str, Any] = {
+        "title": title,
+        "occurred_at": occurred_at,
+        "address": address,
+        "commune": commune,
+        "lat": lat,
+        "lon": lon,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "contact_address": contact_address,
+        "organization": organization,
+        "in_reply_to": in_reply_to,
+    }
+    for problem in problems:
+        if problem.field in _REPORT_ATTRIBUTES:
+            values[_REPORT_ATTRIBUTES[problem.field]] = None
+    if notify_via == "email" and values["email"] is None:
+        notify_via = "phone" if values["phone"] else None
+    report = Report(
         content=content,
-        title=title,
-        occurred_at=occurred_at,
-        address=address,
-        commune=commune,
-        lat=lat,
-        lon=lon,
-        name=name,
-        phone=phone,
-        email=email,
-        contact_address=contact_address,
-        organization=organization,
-        notify_via=notify_via or ("email" if email else "phone"),
+        notify_via=notify_via or ("email" if values["email"] else "phone"),
         confidential=raw.get("confidential") is True,
-        in_reply_to=in_reply_to,
-        consent_version=CONSENT_VERSION,
+        consent_version=CONSENT_VERSION if consent is True else None,
+        **values,
     )
+    return Checked(report=report, errors=[], problems=problems)

@@ -4,7 +4,7 @@ Pure: built once from the province's localities.yaml, then ``resolve`` is a look
 
 How a place is read:
 
-- Names are matched as whole words (pakn_router.phrases: accent-blind for text typed without
+- Names are matched as whole words (pakn.phrases: accent-blind for text typed without
   diacritics): the new communes and wards with their aliases, the pre-2025 units they replaced
   (``replaces``) and the pre-2025 districts and towns (legacy areas). A name written with its
   kind ("phường Vĩnh Hải", "P. Vĩnh Hải", "xã Ninh Phụng", "TP Cam Ranh") counts more than a
@@ -33,9 +33,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pakn.phrases import PLACE_BREAKS, Cues, PhraseIndex, Words
 from pakn.territory import LegacyArea, Locality, ProvinceConfig
-from pakn_router.classification import LocalityMatch
-from pakn_router.phrases import PLACE_BREAKS, Cues, PhraseIndex, Words
 
 # Written forms of each kind of unit: "Phường Vĩnh Hải", "P. Vĩnh Hải", "P.Vĩnh Hải".
 UNIT_PREFIXES = {
@@ -130,14 +129,6 @@ class Place:
     locality: Locality | None
     area: LegacyArea | None
     matched: str
-
-    def as_match(self) -> LocalityMatch:
-        return LocalityMatch(
-            code=self.locality.code if self.locality else None,
-            name=self.locality.name if self.locality else None,
-            legacy_area=self.area.name if self.area else None,
-            matched=self.matched,
-        )
 
 
 @dataclass(frozen=True)

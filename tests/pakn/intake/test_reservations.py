@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from pakn.ids import damm_check_digit, is_valid_tracking_code
-from pakn.intake import (
+from pakn.intake.reservations import (
     MAX_CODE_ATTEMPTS,
     IdempotencyConflict,
     TrackingCodesExhausted,

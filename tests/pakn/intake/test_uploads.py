@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from pakn_web.uploads import accept, gps_location, safe_filename, sniff
+from pakn.intake.uploads import check_upload, gps_location, safe_filename, sniff
 
 
 def jpeg_with_gps(lat: float = 12.2388, lon: float = 109.1967) -> bytes:
@@ -41,7 +41,7 @@ def test_types_come_from_the_bytes() -> None:
 
 
 def test_a_spoofed_file_is_refused_whatever_its_name() -> None:
-    assert accept("anh-hien-truong.jpg", b"#!/bin/sh\nrm -rf /\n", 1) is None
+    assert check_upload("anh-hien-truong.jpg", b"#!/bin/sh\nrm -rf /\n", 1) is None
 
 
 def test_names_cannot_traverse_or_lie_about_type() -> None:
@@ -55,5 +55,5 @@ def test_photo_location_is_kept_for_routing() -> None:
     location = gps_location(jpeg_with_gps(), "image/jpeg")
     assert location is not None
     assert location == pytest.approx((12.2388, 109.1967), abs=1e-4)
-    upload = accept("IMG_0001.jpg", jpeg_with_gps(), 1)
+    upload = check_upload("IMG_0001.jpg", jpeg_with_gps(), 1)
     assert upload is not None and upload.lat == pytest.approx(12.2388, abs=1e-4)

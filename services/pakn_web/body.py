@@ -1,4 +1,5 @@
-"""Reading a submission off the request (JSON or multipart) within the upload limits."""
+"""Reading a report off the web request (JSON from the app, multipart or urlencoded from the
+form) within the upload limits; the checks themselves are the core's (pakn.intake)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from pakn_web.messages import message_for
-from pakn_web.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Upload, accept
-from pakn_web.validation import FieldError, flatten_form
+from pakn.intake.uploads import MAX_FILE_BYTES, Upload, UploadBatch
+from pakn.intake.validation import FieldError
 
 #: Whole request bodies above this are refused with 413 before they are read. Base64 in the
 #: app's JSON makes 25 MB of photos about 34 MB, so the ceiling sits above that.
@@ -36,50 +36,59 @@ class BodyTooLarge(Exception):
 
 @dataclass
 class ReadSubmission:
-    """What came in: the fields in the API's nested shape, the uploads, and upload errors."""
+    """What came in: the fields in the API's nested shape and the checked files."""
 
     fields: dict[str, Any]
-    uploads: list[Upload] = field(default_factory=list)
-    errors: list[FieldError] = field(default_factory=list)
+    files: UploadBatch = field(default_factory=UploadBatch)
     idempotency_key: str | None = None
     #: Files sent before (attempts that had errors), named by the tokens the form carried.
     kept_tokens: list[str] = field(default_factory=list)
-    #: How many files were sent this time, refused ones included (for the count limit).
-    files_sent: int = 0
+
+    @property
+    def uploads(self) -> list[Upload]:
+        return self.files.uploads
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return self.files.errors
 
 
-def _mb(limit: int) -> int:
-    return limit // (1024 * 1024)
+#: HTML form field names → the dotted names of the JSON API and of error reports.
+FORM_FIELDS: Mapping[str, str] = {
+    "title": "title",
+    "content": "content",
+    "occurred_at": "occurred_at",
+    "address": "location.address",
+    "commune": "location.commune",
+    "lat": "location.lat",
+    "lon": "location.lon",
+    "name": "submitter.name",
+    "phone": "submitter.phone",
+    "email": "submitter.email",
+    "contact_address": "submitter.address",
+    "organization": "submitter.organization",
+    "notify_via": "notify_via",
+    "confidential": "confidential",
+    "consent": "consent",
+    "in_reply_to": "in_reply_to",
+}
 
 
-class _UploadCollector:
-    def __init__(self) -> None:
-        self.uploads: list[Upload] = []
-        self.errors: list[FieldError] = []
-        self.count = 0
-        self.total = 0
-
-    def add(self, filename: str | None, data: bytes, too_large: bool) -> None:
-        self.count += 1
-        shown = filename or f"tệp {self.count}"
-        if too_large:
-            self._error("file_too_large", filename=shown, maximum_mb=_mb(MAX_FILE_BYTES))
-            return
-        upload = accept(filename, data, self.count)
-        if upload is None:
-            self._error("file_type", filename=shown)
-            return
-        self.total += upload.size
-        self.uploads.append(upload)
-
-    def finish(self) -> None:
-        if self.count > MAX_FILES:
-            self._error("too_many_files", maximum=MAX_FILES)
-        if self.total > MAX_TOTAL_BYTES:
-            self._error("files_too_large", maximum_mb=_mb(MAX_TOTAL_BYTES))
-
-    def _error(self, code: str, **values: object) -> None:
-        self.errors.append(FieldError("attachments", code, message_for(code, None, **values)))
+def flatten_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """The HTML form's flat names as the nested JSON shape the API takes."""
+    nested: dict[str, Any] = {}
+    for form_name, dotted in FORM_FIELDS.items():
+        if form_name not in form:
+            continue
+        value: Any = form[form_name]
+        if dotted in {"confidential", "consent"}:
+            value = value not in {"", "0", "false", "off"}
+        target = nested
+        *parents, leaf = dotted.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return nested
 
 
 async def _read_part(part: BodyPartReader, limit: int, budget: list[int]) -> tuple[bytes, bool]:
@@ -104,7 +113,7 @@ async def _read_part(part: BodyPartReader, limit: int, budget: list[int]) -> tup
 async def read_multipart(request: web.Request) -> ReadSubmission:
     form: dict[str, str] = {}
     kept_tokens: list[str] = []
-    collector = _UploadCollector()
+    files = UploadBatch()
     budget = [MAX_BODY_BYTES]
     try:
         reader = await request.multipart()
@@ -116,7 +125,7 @@ async def read_multipart(request: web.Request) -> ReadSubmission:
                 data, too_large = await _read_part(part, MAX_FILE_BYTES, budget)
                 if not data and not too_large and not part.filename:
                     continue  # an empty <input type=file>: the browser sends a blank part
-                collector.add(part.filename, data, too_large)
+                files.add(part.filename, data, too_large=too_large)
             else:
                 raw, too_large = await _read_part(part, MAX_FIELD_BYTES, budget)
                 if too_large:
@@ -128,29 +137,13 @@ async def read_multipart(request: web.Request) -> ReadSubmission:
                     form[name] = value
     except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
         raise BadRequest(str(exc)) from exc
-    collector.finish()
+    files.finish()
     return ReadSubmission(
         fields=flatten_form(form),
-        uploads=collector.uploads,
-        errors=collector.errors,
+        files=files,
         idempotency_key=form.get("idempotency_key") or None,
         kept_tokens=kept_tokens,
-        files_sent=collector.count,
     )
-
-
-def combined_limit_errors(read: ReadSubmission, kept: list[Upload]) -> list[FieldError]:
-    """The count and size limits over kept and new files together (each alone was checked)."""
-    codes = {error.code for error in read.errors}
-    errors: list[FieldError] = []
-    if len(kept) + read.files_sent > MAX_FILES and "too_many_files" not in codes:
-        message = message_for("too_many_files", None, maximum=MAX_FILES)
-        errors.append(FieldError("attachments", "too_many_files", message))
-    total = sum(u.size for u in kept) + sum(u.size for u in read.uploads)
-    if total > MAX_TOTAL_BYTES and "files_too_large" not in codes:
-        message = message_for("files_too_large", None, maximum_mb=_mb(MAX_TOTAL_BYTES))
-        errors.append(FieldError("attachments", "files_too_large", message))
-    return errors
 
 
 async def read_json(request: web.Request) -> ReadSubmission:
@@ -162,7 +155,7 @@ async def read_json(request: web.Request) -> ReadSubmission:
         raise BadRequest("the body is not valid JSON") from exc
     if not isinstance(body, Mapping):
         raise BadRequest("the body must be a JSON object")
-    collector = _UploadCollector()
+    files = UploadBatch()
     attachments = body.get("attachments") or []
     if not isinstance(attachments, list):
         raise BadRequest("attachments must be a list")
@@ -174,17 +167,10 @@ async def read_json(request: web.Request) -> ReadSubmission:
         except (binascii.Error, ValueError) as exc:
             raise BadRequest("attachment data is not valid base64") from exc
         filename = item.get("filename") if isinstance(item.get("filename"), str) else None
-        collector.add(
-            filename, data if len(data) <= MAX_FILE_BYTES else b"", len(data) > MAX_FILE_BYTES
-        )
-    collector.finish()
+        files.add(filename, data)
+    files.finish()
     fields = {key: value for key, value in body.items() if key != "attachments"}
-    return ReadSubmission(
-        fields=fields,
-        uploads=collector.uploads,
-        errors=collector.errors,
-        files_sent=collector.count,
-    )
+    return ReadSubmission(fields=fields, files=files)
 
 
 async def read_submission(request: web.Request) -> ReadSubmission:

@@ -1,4 +1,5 @@
-"""Pure handling of uploads: type by the bytes, never by the name; limits; EXIF location."""
+"""Pure checks of attachments, the same for every channel: type by the bytes, never by the
+name; the limits; where a photo was taken (EXIF GPS, kept for routing)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import io
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import unquote
 
 import filetype
 import pillow_heif
 from PIL import ExifTags, Image
+
+from pakn.intake.messages import message_for
+from pakn.intake.validation import FieldError
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ def gps_location(data: bytes, content_type: str) -> tuple[float, float] | None:
     return round(lat, 6), round(lon, 6)
 
 
-def accept(claimed_name: str | None, data: bytes, index: int) -> Upload | None:
+def check_upload(claimed_name: str | None, data: bytes, index: int) -> Upload | None:
     """The upload if its bytes are an accepted type (None means the `file_type` error)."""
     content_type = sniff(data)
     if content_type is None:
@@ -111,3 +115,58 @@ def accept(claimed_name: str | None, data: bytes, index: int) -> Upload | None:
         lat=location[0] if location else None,
         lon=location[1] if location else None,
     )
+
+
+def _mb(limit: int) -> int:
+    return limit // (1024 * 1024)
+
+
+@dataclass
+class UploadBatch:
+    """The files of one report as they come in, checked one by one and then together.
+
+    A file over MAX_FILE_BYTES is passed with ``too_large`` (and no bytes), so a channel that
+    reads a stream need not hold it; ``finish()`` adds the count and total-size findings."""
+
+    uploads: list[Upload] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    #: Files offered, refused ones included (the count limit counts what was sent).
+    count: int = 0
+    total: int = 0
+
+    def add(self, filename: str | None, data: bytes, *, too_large: bool = False) -> None:
+        self.count += 1
+        shown = filename or f"tệp {self.count}"
+        if too_large or len(data) > MAX_FILE_BYTES:
+            self._error("file_too_large", filename=shown, maximum_mb=_mb(MAX_FILE_BYTES))
+            return
+        upload = check_upload(filename, data, self.count)
+        if upload is None:
+            self._error("file_type", filename=shown)
+            return
+        self.total += upload.size
+        self.uploads.append(upload)
+
+    def finish(self) -> None:
+        if self.count > MAX_FILES:
+            self._error("too_many_files", maximum=MAX_FILES)
+        if self.total > MAX_TOTAL_BYTES:
+            self._error("files_too_large", maximum_mb=_mb(MAX_TOTAL_BYTES))
+
+    def _error(self, code: str, **values: object) -> None:
+        self.errors.append(FieldError("attachments", code, message_for(code, None, **values)))
+
+
+def combined_limit_errors(earlier: list[Upload], batch: UploadBatch) -> list[FieldError]:
+    """The count and size limits over files kept from an earlier attempt and a new batch
+    together (each alone was checked); findings the batch already has are not repeated."""
+    codes = {error.code for error in batch.errors}
+    errors: list[FieldError] = []
+    if len(earlier) + batch.count > MAX_FILES and "too_many_files" not in codes:
+        message = message_for("too_many_files", None, maximum=MAX_FILES)
+        errors.append(FieldError("attachments", "too_many_files", message))
+    total = sum(u.size for u in earlier) + sum(u.size for u in batch.uploads)
+    if total > MAX_TOTAL_BYTES and "files_too_large" not in codes:
+        message = message_for("files_too_large", None, maximum_mb=_mb(MAX_TOTAL_BYTES))
+        errors.append(FieldError("attachments", "files_too_large", message))
+    return errors

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pakn.locality import LocalityResolver, Place
 from pakn.territory import ProvinceConfig, load
-from pakn_router.locality import LocalityResolver, Place
 
 KHANH_HOA = Path(__file__).parents[2] / "deploy" / "config" / "khanh-hoa"
 
@@ -51,10 +51,10 @@ def test_a_commune_is_read_from_the_address_box(
 def test_the_words_that_decided_are_kept_as_written(resolver: LocalityResolver) -> None:
     place = resolver.resolve("Tổ 5, P. Vĩnh Hải, TP Nha Trang")
     assert place is not None
-    match = place.as_match()
-    assert (match.code, match.name) == ("22333", "Phường Bắc Nha Trang")
-    assert match.legacy_area == "Thành phố Nha Trang"
-    assert match.matched == "P. Vĩnh Hải"
+    assert place.locality is not None and place.area is not None
+    assert (place.locality.code, place.locality.name) == ("22333", "Phường Bắc Nha Trang")
+    assert place.area.name == "Thành phố Nha Trang"
+    assert place.matched == "P. Vĩnh Hải"
 
 
 def test_the_longest_name_wins_over_a_name_inside_it(resolver: LocalityResolver) -> None:

@@ -1,0 +1,288 @@
+"""The one call every channel makes to accept a checked report: reserve its tracking code,
+keep its attachments, publish it with confirm, and only then give the code (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import pymongo
+from pymongo.errors import PyMongoError
+
+from pakn.bus import Bus, BusError
+from pakn.ids import body_sha256, submission_id
+from pakn.intake import metrics
+from pakn.intake.reservations import (
+    IdempotencyConflict,
+    Reservation,
+    TrackingCodesExhausted,
+    mark_published,
+    reserve,
+)
+from pakn.intake.uploads import Upload
+from pakn.intake.validation import Report
+from pakn.schema import Attachment, Channel, Consent, Location, Problem, Submission, Submitter
+from pakn.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Seconds a channel suggests before a retry when the store or broker could not take a report.
+DEFAULT_RETRY_AFTER = 10
+#: A store that has not answered a reservation in this long is treated as away (503), well
+#: before a citizen's browser or an e-mail poll gives up on the answer.
+DEFAULT_STORE_TIMEOUT = 5.0
+#: The "published" mark is book-keeping after the confirm: it may not hold the answer up long.
+MARK_TIMEOUT = 1.0
+
+
+class IntakeUnavailable(Exception):
+    """The store or the broker could not take the report now; nothing was accepted.
+
+    The same call again (same channel, client and reference) gets the same tracking code
+    once they are back: the channel answers "try again in ``retry_after`` seconds"."""
+
+    def __init__(self, part: str, retry_after: int) -> None:
+        super().__init__(f"{part} unavailable; retry in {retry_after} s")
+        #: Which part failed: "store", "attachments" or "broker" (for logs, never for people).
+        self.part = part
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A report the broker confirmed: the code to give the citizen."""
+
+    tracking_code: str
+    submission_id: str
+    #: True when this was a retry of a report already accepted (same code, same time).
+    replayed: bool
+    #: When the report was first received (a retry gets the first attempt's moment).
+    received_at: datetime
+
+
+def body_hash(report: Report, uploads: Sequence[Upload]) -> str:
+    """What a retry must repeat to count as the same report (IdempotencyConflict otherwise)."""
+    body: dict[str, Any] = asdict(report)
+    body["occurred_at"] = report.occurred_at.isoformat() if report.occurred_at else None
+    body["attachments"] = sorted(upload.sha256 for upload in uploads)
+    return body_sha256(body)
+
+
+def location_of(report: Report, uploads: Sequence[Upload]) -> Location:
+    """The place as reported; the first photo with GPS tells routing where it was when the
+    report did not give coordinates."""
+    lat, lon = report.lat, report.lon
+    if lat is None or lon is None:
+        located = next((u for u in uploads if u.lat is not None and u.lon is not None), None)
+        if located is not None:
+            lat, lon = located.lat, located.lon
+    return Location(address=report.address, commune=report.commune, lat=lat, lon=lon)
+
+
+def build_submission(
+    reservation: Reservation,
+    *,
+    channel: Channel,
+    channel_ref: str,
+    report: Report,
+    uploads: Sequence[Upload],
+    attachments: list[Attachment],
+    problems: Sequence[Problem],
+) -> Submission:
+    consent = (
+        Consent(version=report.consent_version, at=reservation.received_at)
+        if report.consent_version
+        else None
+    )
+    return Submission(
+        submission_id=reservation.submission_id,
+        tracking_code=reservation.tracking_code,
+        channel=channel,
+        channel_ref=channel_ref,
+        received_at=reservation.received_at,
+        submitter=Submitter(
+            name=report.name,
+            phone=report.phone,
+            email=report.email,
+            address=report.contact_address,
+            organization=report.organization,
+        ),
+        notify_via=report.notify_via,
+        consent=consent,
+        title=report.title,
+        content=report.content,
+        occurred_at=report.occurred_at,
+        location=location_of(report, uploads),
+        attachments=attachments,
+        confidential=report.confidential,
+        in_reply_to=report.in_reply_to,
+        problems=list(problems),
+    )
+
+
+class IntakePath:
+    """The intake for one process: its store, its bus, and how long a citizen may wait."""
+
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        *,
+        confirm_timeout: float = 5.0,
+        retry_after: int = DEFAULT_RETRY_AFTER,
+        store_timeout: float = DEFAULT_STORE_TIMEOUT,
+        mark_published: bool = True,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.confirm_timeout = confirm_timeout
+        self.retry_after = retry_after
+        self.store_timeout = store_timeout
+        #: Whether to note ``published_at`` on the reservation after the confirm (best effort).
+        self.mark_published = mark_published
+
+    async def accept(
+        self,
+        *,
+        channel: Channel,
+        client: str,
+        channel_ref: str,
+        received_at: datetime,
+        report: Report,
+        uploads: Sequence[Upload] = (),
+        problems: Sequence[Problem] = (),
+    ) -> Accepted:
+        """Accept ``report`` and return its code once the broker confirmed it.
+
+        ``client`` and ``channel_ref`` name the report for retries (ids.submission_id): the
+        same three again return the first answer (``replayed``), with another body they raise
+        IdempotencyConflict. ``received_at`` is the channel's moment of receipt (the form's
+        arrival, the mail's INTERNALDATE, the call's start). Raises IntakeUnavailable when the
+        store or the broker cannot take it now.
+        """
+        sid = submission_id(channel.value, client, channel_ref)
+        try:
+            reservation = await self._reserve(sid, channel, report, uploads, received_at)
+            attachments = await self._keep_attachments(sid, uploads, retry=not reservation.created)
+            submission = build_submission(
+                reservation,
+                channel=channel,
+                channel_ref=channel_ref,
+                report=report,
+                uploads=uploads,
+                attachments=attachments,
+                problems=problems,
+            )
+            await self._publish(submission)
+        except IdempotencyConflict:
+            metrics.SUBMISSIONS.labels(channel.value, "conflict").inc()
+            raise
+        except IntakeUnavailable:
+            metrics.SUBMISSIONS.labels(channel.value, "unavailable").inc()
+            raise
+        # From here on the report is accepted: nothing may take the code from the citizen.
+        replayed = not reservation.created
+        await self._note_published(sid)
+        metrics.SUBMISSIONS.labels(channel.value, "replayed" if replayed else "accepted").inc()
+        for problem in problems:
+            metrics.PROBLEMS.labels(channel.value, problem.code).inc()
+        log.info("accepted %s as %s (%s)", sid, reservation.tracking_code, channel.value)
+        return Accepted(
+            tracking_code=reservation.tracking_code,
+            submission_id=sid,
+            replayed=replayed,
+            received_at=reservation.received_at,
+        )
+
+    async def _reserve(
+        self,
+        sid: str,
+        channel: Channel,
+        report: Report,
+        uploads: Sequence[Upload],
+        received_at: datetime,
+    ) -> Reservation:
+        try:
+            with pymongo.timeout(self.store_timeout):
+                return await reserve(
+                    self.store,
+                    submission_id=sid,
+                    channel=channel.value,
+                    body_sha256=body_hash(report, uploads),
+                    received_at=received_at,
+                )
+        except (PyMongoError, TrackingCodesExhausted) as exc:
+            log.warning("reservation of %s failed: %s", sid, type(exc).__name__)
+            raise IntakeUnavailable("store", self.retry_after) from exc
+
+    async def _keep_attachments(
+        self, sid: str, uploads: Sequence[Upload], *, retry: bool
+    ) -> list[Attachment]:
+        """Put the files in GridFS once: a retry reuses what a first attempt already stored."""
+        try:
+            with pymongo.timeout(self.store_timeout):
+                return await self._store_uploads(sid, uploads, retry=retry)
+        except PyMongoError as exc:
+            log.warning("attachments of %s not stored: %s", sid, type(exc).__name__)
+            raise IntakeUnavailable("attachments", self.retry_after) from exc
+
+    async def _store_uploads(
+        self, sid: str, uploads: Sequence[Upload], *, retry: bool
+    ) -> list[Attachment]:
+        stored: dict[str, str] = {}
+        if retry and uploads:
+            stored = {
+                doc["metadata"]["sha256"]: str(doc["_id"])
+                async for doc in self.store.db["attachments.files"].find(
+                    {"metadata.submission_id": sid}, {"metadata.sha256": 1}
+                )
+            }
+        attachments: list[Attachment] = []
+        for upload in uploads:
+            ref = stored.get(upload.sha256) or await self.store.put_attachment(
+                upload.data,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                metadata={"submission_id": sid, "sha256": upload.sha256},
+            )
+            metrics.UPLOAD_BYTES.labels(upload.content_type).observe(upload.size)
+            attachments.append(
+                Attachment(
+                    filename=upload.filename,
+                    content_type=upload.content_type,
+                    size=upload.size,
+                    sha256=upload.sha256,
+                    ref=ref,
+                    lat=upload.lat,
+                    lon=upload.lon,
+                )
+            )
+        return attachments
+
+    async def _publish(self, submission: Submission) -> None:
+        started = time.perf_counter()
+        try:
+            await self.bus.publish_submission(submission, timeout=self.confirm_timeout)
+        except BusError as exc:
+            log.warning("publish of %s not confirmed: %s", submission.submission_id, exc)
+            raise IntakeUnavailable("broker", self.retry_after) from exc
+        metrics.CONFIRM_SECONDS.labels(submission.channel.value).observe(
+            time.perf_counter() - started
+        )
+
+    async def _note_published(self, sid: str) -> None:
+        """Best effort: the mark only helps ops find reservations never sent, and the router's
+        case says the same. A store that fails now must not turn an accepted report into an
+        error (the broker has it; the citizen gets the code)."""
+        if not self.mark_published:
+            return
+        try:
+            with pymongo.timeout(MARK_TIMEOUT):
+                await mark_published(self.store, sid)
+        except Exception:  # anything: the report is accepted whatever the book-keeping does
+            metrics.AFTER_CONFIRM_FAILURES.labels("mark_published").inc()
+            log.warning("could not mark %s published (it was accepted)", sid, exc_info=True)
