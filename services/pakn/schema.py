@@ -366,9 +366,8 @@ class CaseEvent(_Model):
     co_agencies: list[str] = Field(default_factory=list)
     due_at: UtcDatetime | None = None
     note: str | None = None
-    #: What a channel needs to tell its citizen, without reading the case: where the report
-    #: came in, and a short public-safe sentence of what happened (no personal data).
-    channel: Channel | None = None
+    #: A short public-safe sentence of what happened, for a channel to tell its citizen
+    #: (no personal data).
     summary: str | None = None
     #: False for events meant for staff only (a co-agency's part, an extension request).
     notify_citizen: bool = True

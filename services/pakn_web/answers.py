@@ -12,22 +12,16 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from pakn import http
 from pakn.bus import BusError
+from pakn.connections import BUS, STORE
 from pakn.ids import InvalidTrackingCode, body_sha256, parse_tracking_code, submission_id
-from pakn.intake import IdempotencyConflict, mark_published, reserve
+from pakn.intake.messages import message_for
+from pakn.intake.reservations import IdempotencyConflict, mark_published, reserve
 from pakn.schema import FIELD_NAMES, Channel, FeedbackInput, Submission, Submitter
 from pakn.store import AttachmentNotFound
 from pakn_web import messages
-from pakn_web.app import (
-    AGENCY_NAMES,
-    BUS,
-    LOOKUP_LIMITER,
-    PROVINCE,
-    SETTINGS,
-    STORE,
-    _client_limit,
-    _wants_html,
-)
+from pakn_web.app import AGENCY_NAMES, LOOKUP_LIMITER, PROVINCE, SETTINGS, _client_limit
 from pakn_web.feedback import (
     FeedbackError,
     contact_matches,
@@ -140,14 +134,14 @@ async def submit_feedback(request: web.Request) -> web.StreamResponse:
     "reopens"}``: published as a follow-up of the case, with confirms, before answering."""
     app = request.app
     _client_limit(request, app[LOOKUP_LIMITER], "lookup")
-    html = _wants_html(request)
+    html = http.wants_html(request)
     try:
         code = parse_tracking_code(request.match_info["tracking_code"])
     except InvalidTrackingCode:
         return _json(
             {
                 "error": "invalid_tracking_code",
-                "message": messages.message_for("invalid_tracking_code", None),
+                "message": message_for("invalid_tracking_code", None),
             },
             400,
         )
