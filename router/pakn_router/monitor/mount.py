@@ -46,7 +46,8 @@ def mount_monitor(
     aiohttp_jinja2.setup(
         app,
         app_key=pages.JINJA,
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        # The agency workspace's pages share the monitor's base and filters.
+        loader=jinja2.FileSystemLoader([HERE / "templates", HERE.parent / "agency" / "templates"]),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         filters=pages.FILTERS,
