@@ -61,6 +61,18 @@ ACTION_NAMES = {
     "published": "Công khai kết quả",
     "note": "Ghi chú",
     "ping_pong": "Cảnh báo chuyển qua lại",
+    # The agency workspace's actions (router/pakn_router/agency).
+    "in_progress": "Cơ quan tiếp nhận xử lý",
+    "returned": "Cơ quan trả lại",
+    "contributed": "Ý kiến phối hợp",
+    "extension_requested": "Đề nghị gia hạn",
+    "extended": "Gia hạn",
+    "extension_rejected": "Không đồng ý gia hạn",
+    "answer_drafted": "Dự thảo kết quả",
+    "not_published": "Không công khai",
+    "publication_edited": "Sửa bản công khai",
+    "feedback": "Người dân đánh giá",
+    "reopened": "Mở lại hồ sơ",
 }
 PRIORITY_NAMES = {"normal": "Bình thường", "urgent": "Khẩn", "emergency": "Khẩn cấp"}
 CHANNEL_NAMES = {
