@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 from PIL import Image
 
 from pakn.auth.users import Role
@@ -364,3 +365,52 @@ async def test_not_solved_reopens_with_the_same_agency(
     await asyncio.sleep(0.5)
     again = await store.cases.find_one({"tracking_code": code})
     assert again is not None and again["reopened"] == 1 and len(again["citizen_feedback"]) == 1
+
+
+def jpeg_with_exif() -> bytes:
+    image = Image.new("RGB", (8, 8), "green")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+async def test_the_answer_carries_files_from_the_form_and_its_photos_go_public_clean(
+    router: RouterClient, store: Store, events: QueueInspector
+) -> None:
+    who = await staff_of_agency(router, store)
+    code = await lead_case(router, store)
+    await post_json(router, f"/api/v1/cases/{code}/accept", who["staff"], {})
+
+    def form(name: str, data: bytes, content_type: str) -> aiohttp.FormData:
+        body = aiohttp.FormData()
+        body.add_field("csrf_token", who["staff"].csrf_token)
+        body.add_field("text", "Đã thay bóng đèn, ảnh kèm theo.")
+        body.add_field("files", data, filename=name, content_type=content_type)
+        return body
+
+    refused = await router.post(
+        f"/co-quan/ho-so/{code}/du-thao",
+        data=form("ghi-chu.txt", b"not a photo", "text/plain"),
+        cookies=who["staff"].cookies,
+        allow_redirects=False,
+    )
+    assert refused.status == 422
+    assert "không phải ảnh" in await refused.text()
+    done = await router.post(
+        f"/co-quan/ho-so/{code}/du-thao",
+        data=form("sau-khi-sua.jpg", jpeg_with_exif(), "image/jpeg"),
+        cookies=who["staff"].cookies,
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    stored = await store.cases.find_one({"tracking_code": code})
+    assert stored is not None
+    (photo,) = stored["answer"]["attachments"]
+    assert photo["content_type"] == "image/jpeg"
+    approved = await post_json(router, f"/api/v1/cases/{code}/approve", who["leader"], {})
+    (copy,) = approved["case"]["public_attachments"]
+    data, _info = await store.open_attachment(copy["ref"])
+    with Image.open(io.BytesIO(data)) as public:
+        assert dict(public.getexif()) == {}

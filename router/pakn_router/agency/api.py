@@ -4,7 +4,7 @@ of another agency answers 404, exactly like a case that does not exist."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,8 @@ from aiohttp import web
 
 from pakn.auth.users import AGENCY_ROLES, Role
 from pakn.auth.web import require, staff_of
-from pakn.schema import Case, Status
+from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, check_upload
+from pakn.schema import Attachment, Case, Status
 from pakn_router.agency import messages as t
 from pakn_router.agency import transitions as tr
 from pakn_router.agency.views import queue_item, workspace_view
@@ -132,15 +133,55 @@ async def decide_extension_case(request: web.Request, code: str, body: Body) -> 
     )
 
 
-async def draft_case(request: web.Request, code: str, body: Body) -> Done:
+async def draft_case(
+    request: web.Request,
+    code: str,
+    body: Body,
+    attachments: Sequence[Attachment] | None = None,
+) -> Done:
     officer = officer_of(request)
     text = tr.required_text(body.get("text"), "text")
     secret = tr.flag(body.get("state_secret"))
     return await _run(
         request,
         code,
-        lambda case, now: tr.draft_answer(case, officer, text, now, state_secret=secret),
+        lambda case, now: tr.draft_answer(
+            case, officer, text, now, state_secret=secret, attachments=attachments
+        ),
     )
+
+
+async def keep_answer_files(
+    request: web.Request, code: str, files: Sequence[tuple[str | None, bytes]]
+) -> list[Attachment]:
+    """The answer's files, checked by their bytes like a citizen's (pakn.intake.uploads),
+    stored in GridFS; Refused 422 for a file that is no photo or PDF, or too large."""
+    kept = []
+    store = monitor_of(request).store
+    if len(files) > MAX_FILES:
+        raise tr.Refused(422, "too_many_files", t.TOO_MANY_FILES.format(max=MAX_FILES), "files")
+    for index, (name, data) in enumerate(files, start=1):
+        if len(data) > MAX_FILE_BYTES:
+            raise tr.Refused(422, "file_too_large", t.FILE_TOO_LARGE.format(name=name), "files")
+        upload = check_upload(name, data, index)
+        if upload is None:
+            raise tr.Refused(422, "file_type", t.FILE_TYPE.format(name=name), "files")
+        ref = await store.put_attachment(
+            upload.data,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            metadata={"sha256": upload.sha256, "answer_of": code},
+        )
+        kept.append(
+            Attachment(
+                filename=upload.filename,
+                content_type=upload.content_type,
+                size=upload.size,
+                sha256=upload.sha256,
+                ref=ref,
+            )
+        )
+    return kept
 
 
 def _corrected(body: Body, case: Case) -> tr.PublicVersion | None:

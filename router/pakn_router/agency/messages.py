@@ -22,6 +22,9 @@ INVALID_TRACKING_CODE = "Mã hồ sơ không hợp lệ."
 REQUIRED = "Vui lòng nhập {what}."
 TOO_LONG = "{what} dài quá {max} ký tự."
 WORKING_DAYS_INVALID = "Số ngày làm việc gia hạn phải từ 0,5 đến 30."
+TOO_MANY_FILES = "Chỉ đính kèm được tối đa {max} tệp."
+FILE_TOO_LARGE = "Tệp “{name}” lớn hơn 10 MB."
+FILE_TYPE = "Tệp “{name}” không phải ảnh JPEG, PNG, WebP, HEIC hoặc tệp PDF."
 APPROVE_INVALID = "Vui lòng chọn đồng ý hoặc không đồng ý gia hạn."
 
 WHAT = {

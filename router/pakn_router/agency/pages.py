@@ -152,8 +152,17 @@ async def action_form(request: web.Request) -> web.StreamResponse:
         return not_found(request, t.NOT_FOUND)
     posted = await request.post()
     form = {k: v for k, v in posted.items() if isinstance(v, str) and k != "csrf_token"}
+    files = [
+        (item.filename, item.file.read())
+        for item in posted.getall("files", [])
+        if isinstance(item, web.FileField) and item.filename
+    ]
     try:
-        await action(request, code, form)
+        if slug == "du-thao":
+            attachments = await api.keep_answer_files(request, code, files) if files else None
+            await api.draft_case(request, code, form, attachments)
+        else:
+            await action(request, code, form)
     except tr.Refused as exc:
         return await _case_page(request, code, status=exc.status, error=exc, form=form)
     if slug == "tra-lai" and staff.role in AGENCY_ROLES:

@@ -360,13 +360,21 @@ def draft_answer(
     now: datetime,
     *,
     state_secret: bool | None = None,
+    attachments: Sequence[Attachment] | None = None,
 ) -> Transition:
-    """The answer as the agency writes it, for its leader to approve (may be redrafted)."""
+    """The answer as the agency writes it, for its leader to approve (may be redrafted; the
+    files of the previous draft stay unless new ones are given)."""
     _require_lead(case, officer)
     _require(case, DRAFTABLE)
     change = _Change(case, officer.username, now)
     drafted = change.case
-    drafted.answer = Answer(text=text, by=officer.username, at=now)
+    kept = list(case.answer.attachments) if case.answer is not None else []
+    drafted.answer = Answer(
+        text=text,
+        by=officer.username,
+        at=now,
+        attachments=list(attachments) if attachments is not None else kept,
+    )
     if state_secret is not None:
         drafted.state_secret = state_secret
     change.publish(EventKind.ANSWER_DRAFTED, t.DRAFTED, t.DRAFTED, notify_citizen=False)
