@@ -622,19 +622,23 @@ def _phrase_pattern(phrases: Iterable[Sequence[str]]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
-def _mask_phrases(text: str, phrases: Iterable[Sequence[str]]) -> str:
-    pattern = _phrase_pattern(phrases)
-    if pattern is None:
-        return text
+def _mask_folded(text: str, pattern: re.Pattern[str], keep: str | None = None) -> str:
+    """Each match of ``pattern`` in ``text`` folded (accents, case) masked; a named group
+    ``keep`` and what follows it stay."""
     folded = _fold_aligned(text)
     pieces: list[str] = []
     position = 0
     for match in pattern.finditer(folded):
         pieces.append(text[position : match.start()])
         pieces.append(MASK)
-        position = match.end()
+        position = match.start(keep) if keep is not None else match.end()
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def _mask_phrases(text: str, phrases: Iterable[Sequence[str]]) -> str:
+    pattern = _phrase_pattern(phrases)
+    return text if pattern is None else _mask_folded(text, pattern)
 
 
 def _mask_names(text: str, names: Iterable[str]) -> str:
@@ -837,15 +841,7 @@ def _mask_house_numbers(text: str, addresses: Iterable[str]) -> str:
             + r"\s+".join(re.escape(word) for word in street)
             + r"))(?![^\W_])"
         )
-        folded = _fold_aligned(text)
-        pieces: list[str] = []
-        position = 0
-        for match in pattern.finditer(folded):
-            pieces.append(text[position : match.start()])
-            pieces.append(MASK)
-            position = match.start("rest")
-        pieces.append(text[position:])
-        text = "".join(pieces)
+        text = _mask_folded(text, pattern, keep="rest")
     return text
 
 
