@@ -233,9 +233,15 @@ async def test_an_extension_requested_by_the_agency_and_decided_by_an_operator(
         who["staff"],
         {"working_days": 3, "reason": "Chờ vật tư thay thế."},
     )
+    waiting = (await get_json(router, "/api/v1/extensions", who["operator"]))["items"]
+    assert [i["tracking_code"] for i in waiting] == [code]
+    assert waiting[0]["extension_pending"]
+    page = await router.get("/co-quan", cookies=who["operator"].cookies)
+    assert "Đề nghị gia hạn chờ quyết định" in await page.text()
     decided = await post_json(
         router, f"/api/v1/cases/{code}/extension/decision", who["operator"], {"approve": True}
     )
+    assert (await get_json(router, "/api/v1/extensions", who["operator"]))["items"] == []
     assert decided["events"] == ["extended"]
     after = await store.cases.find_one({"tracking_code": code})
     assert after is not None and after["due_at"] > before["due_at"]

@@ -362,10 +362,14 @@ async def post_publication(request: web.Request) -> web.StreamResponse:
     return await _answer(request, edit_publication_case)
 
 
-async def queue_of(request: web.Request, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+async def queue_of(
+    request: web.Request, statuses: tuple[str, ...], *, extension_pending: bool = False
+) -> list[dict[str, Any]]:
     monitor, staff = monitor_of(request), staff_of(request)
     scope: Scope = scope_of(staff)
     query: dict[str, Any] = {"status": {"$in": list(statuses)}}
+    if extension_pending:
+        query["extensions.decision"] = "pending"
     if scope.agency is not None:
         query = {"$and": [query, scope.query()]}
     cursor = monitor.store.cases.find(query, {"search_terms": 0, "fingerprint": 0, "outbox": 0})
@@ -390,10 +394,18 @@ async def get_agency_cases(request: web.Request) -> web.StreamResponse:
     return json_response({"items": await queue_of(request, statuses)})
 
 
+@require(*OPERATORS)
+async def get_extensions(request: web.Request) -> web.StreamResponse:
+    """``{"items": [...]}``: cases whose agency asks for more time, for an operator to decide."""
+    statuses = tuple(s.value for s in tr.EXTENDABLE)
+    return json_response({"items": await queue_of(request, statuses, extension_pending=True)})
+
+
 def add_routes(app: web.Application) -> None:
     router = app.router
     case = f"{API}/cases/{{tracking_code}}"
     router.add_get(f"{API}/agency/cases", get_agency_cases)
+    router.add_get(f"{API}/extensions", get_extensions)
     router.add_post(f"{case}/accept", post_accept)
     router.add_post(f"{case}/return", post_return)
     router.add_post(f"{case}/contributions", post_contribution)

@@ -44,6 +44,12 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     statuses = tuple(s.value for s in api.QUEUE_STATUSES)
     items = await api.queue_of(request, statuses)
     staff = staff_of(request)
+    # Operators decide extensions: those waiting come first, on their own.
+    extensions = (
+        await api.queue_of(request, tuple(s.value for s in tr.EXTENDABLE), extension_pending=True)
+        if staff.role in api.OPERATORS
+        else []
+    )
     done, code = request.query.get("xong"), request.query.get("ma", "")
     notice = (
         t.DONE_NOTICES[done].format(code=format_tracking_code(code))
@@ -53,7 +59,12 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "agency_queue.html",
-        {"items": items, "a": t, "agency_name": names_of(monitor_of(request)).agency(staff.agency)},
+        {
+            "items": items,
+            "extensions": extensions,
+            "a": t,
+            "agency_name": names_of(monitor_of(request)).agency(staff.agency),
+        },
         title=t.QUEUE_TITLE,
         active="agency",
         notice=notice,
