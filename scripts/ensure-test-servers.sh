@@ -18,13 +18,18 @@ done
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing test servers from Debian: ${missing[*]}…"
+  # Debian would start dovecot and prometheus as system services on install; the tests run
+  # their own. A policy-rc.d answering 101 ("action forbidden") keeps invoke-rc.d from
+  # starting any service, so nothing has to be stopped afterwards — and nothing is killed
+  # by name, which on a shared machine could hit someone else's server.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# written by pakn scripts/ensure-test-servers.sh during apt-get install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts dovecot and prometheus as system services on install; tests run their own.
-  for svc in dovecot prometheus; do
-    (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
-    pkill -x "$svc" 2>/dev/null || true
-  done
 else
   echo "Missing for the tests: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}" >&2
   exit 1

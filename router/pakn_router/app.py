@@ -102,4 +102,6 @@ async def init_app(settings: RouterSettings) -> web.Application:
 def main() -> None:
     settings = RouterSettings()
     configure_logging("router", settings.log_level)
-    http.run_app(lambda: init_app(settings), settings.host, settings.router_port)
+    http.run_app(
+        lambda: init_app(settings), settings.host, settings.router_port, variable="PAKN_ROUTER_PORT"
+    )

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from pakn.ids import new_event_id
+from pakn.ids import format_tracking_code, new_event_id
 from pakn.schema import (
     Case,
     CaseEvent,
@@ -162,7 +162,8 @@ def mark_duplicate(case: Case, first_code: str, first_lead: str | None, now: dat
     case.status = Status.DUPLICATE
     case.duplicate_of = first_code
     case.lead_agency = first_lead
-    _record(case, EventKind.DUPLICATE, now, f"trùng với hồ sơ {first_code}")
+    note = f"trùng với hồ sơ {format_tracking_code(first_code)}"
+    _record(case, EventKind.DUPLICATE, now, note)
 
 
 def followup_of(submission: Submission) -> Followup:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pakn.service import ServiceSpec
+from pakn.service import Listen, ServiceSpec
 
 
 def _main() -> None:
@@ -18,10 +18,18 @@ def _url() -> str:
     return f"http://{settings.host}:{settings.router_port}/"
 
 
+def _listen() -> Listen:
+    from pakn_router.settings import RouterSettings
+
+    settings = RouterSettings()
+    return Listen(settings.host, settings.router_port, "PAKN_ROUTER_PORT")
+
+
 SERVICE = ServiceSpec(
     name="router",
     summary="router and routing monitor",
     main=_main,
     url=_url,
+    listen=_listen,
     order=10,  # before the channels that feed it
 )

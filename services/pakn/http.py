@@ -5,11 +5,13 @@ answers, and telling a browser from an API client."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import html
 import ipaddress
 import json
 import logging
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -253,10 +255,55 @@ def _is_trusted(
     return any(ip in network for network in trusted)
 
 
-def run_app(app_factory: Callable[[], Awaitable[web.Application]], host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM, then run the app's clean-up (aiohttp's graceful exit)."""
+#: Exit status of a service whose port is taken (EX_CONFIG): `pakn up` does not restart it,
+#: as a restart cannot free the port; the person must choose another one.
+EXIT_PORT_BUSY = 78
+
+
+def port_busy_line(host: str, port: int, variable: str) -> str:
+    """One line a person can act on, in Vietnamese and English, naming the variable to set."""
+    return (
+        f"Cổng {host}:{port} đang được chương trình khác dùng — đặt {variable} sang cổng khác. "
+        f"/ Port {port} on {host} is already in use: set {variable} to a free port "
+        f"(e.g. {variable}={port + 100})."
+    )
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` fails because something listens there already."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As aiohttp binds: SO_REUSEADDR, so a port in TIME_WAIT does not count as busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+def run_app(
+    app_factory: Callable[[], Awaitable[web.Application]],
+    host: str,
+    port: int,
+    *,
+    variable: str,
+) -> None:
+    """Serve until SIGINT/SIGTERM, then run the app's clean-up (aiohttp's graceful exit).
+
+    A busy port ends the process with one line naming ``variable`` and EXIT_PORT_BUSY,
+    not a traceback.
+    """
     log.info("listening on http://%s:%d", host, port)
-    web.run_app(app_factory(), host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(app_factory(), host=host, port=port, print=None, access_log=None)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(port_busy_line(host, port, variable), file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_PORT_BUSY) from None
 
 
 def json_text(body: object) -> str:

@@ -14,6 +14,23 @@ def _always() -> str | None:
     return None
 
 
+def _nowhere() -> Listen | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where a service listens, and the variable that moves it (named when the port is busy)."""
+
+    host: str
+    port: int
+    variable: str
+
+    @property
+    def health_url(self) -> str:
+        return f"http://{self.host}:{self.port}/healthz"
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """How the CLI and the `pakn up` supervisor run one service."""
@@ -26,6 +43,9 @@ class ServiceSpec:
     url: Callable[[], str | None]
     #: Why `pakn up` should not start it (e.g. no IMAP host configured), or None.
     skip_reason: Callable[[], str | None] = field(default=_always)
+    #: Its HTTP port: `pakn up` checks it is free before starting anything, and waits for
+    #: its /healthz before saying the stack is ready.
+    listen: Callable[[], Listen | None] = field(default=_nowhere)
     #: Lower starts first (the router before the channels that feed it).
     order: int = 50
 

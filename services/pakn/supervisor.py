@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import aio_pika
+import aiohttp
 
 from pakn.embedded import EmbeddedStore, ensure_embedded_store
+from pakn.http import EXIT_PORT_BUSY, port_busy_line, port_in_use
 from pakn.service import ServiceSpec
 from pakn.settings import CoreSettings
 
@@ -24,6 +26,8 @@ log = logging.getLogger("pakn.up")
 STABLE_AFTER = 60.0
 MAX_BACKOFF = 30.0
 STOP_GRACE = 10.0
+#: After this long without every /healthz answering 200, `pakn up` says who is not ready.
+READY_WITHIN = 60.0
 
 
 @dataclass
@@ -54,13 +58,26 @@ async def _spawn(child: _Child) -> None:
     log.info("started %s (pid %d)", child.spec.name, child.process.pid)
 
 
-async def _watch(child: _Child) -> None:
+@dataclass
+class _Outcome:
+    """How `pakn up` ends: 0 after Ctrl-C, or why it had to stop on its own."""
+
+    code: int = 0
+
+
+async def _watch(child: _Child, stop: asyncio.Event, outcome: _Outcome) -> None:
     """Keep one service running: restart on death with backoff against crash loops."""
     while not child.stopping:
         await _spawn(child)
         assert child.process is not None
         code = await child.process.wait()
         if child.stopping:
+            return
+        if code == EXIT_PORT_BUSY:
+            # It said which variable to set; restarting cannot free the port.
+            log.error("%s could not listen on its port; stopping the stack", child.spec.name)
+            outcome.code = EXIT_PORT_BUSY
+            stop.set()
             return
         lived = time.monotonic() - child.started_at
         child.backoff = 1.0 if lived >= STABLE_AFTER else min(child.backoff * 2, MAX_BACKOFF)
@@ -93,8 +110,93 @@ async def _stop(children: Sequence[_Child]) -> None:
             await child.process.wait()
 
 
+class Console:
+    """What `pakn up` tells people on stdout, surviving a reader that went away.
+
+    `pakn up | tee out.log` then Ctrl-C kills tee first: the next print raises
+    BrokenPipeError, and a print in the shutdown path must never skip stopping the store
+    and the services. After the first broken write, stdout points at /dev/null.
+    """
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def say(self, text: str) -> None:
+        if self.broken:
+            return
+        try:
+            print(text, flush=True)
+        except (BrokenPipeError, ValueError, OSError):
+            self.broken = True
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+
+
+def _busy_ports(children: Sequence[_Child]) -> list[str]:
+    lines = []
+    for child in children:
+        where = child.spec.listen()
+        if where is not None and port_in_use(where.host, where.port):
+            lines.append(port_busy_line(where.host, where.port, where.variable))
+    return lines
+
+
+async def _wait_ready(
+    children: Sequence[_Child], store: str, console: Console, *, within: float = READY_WITHIN
+) -> None:
+    """Say "ready" once, with every URL, when each service answers its /healthz with 200."""
+    pending = {
+        child.spec.name: where.health_url
+        for child in children
+        if (where := child.spec.listen()) is not None
+    }
+    deadline = time.monotonic() + within
+    warned = False
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while pending:
+            for name, url in list(pending.items()):
+                try:
+                    async with session.get(url) as response:
+                        if response.status == 200:
+                            del pending[name]
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+            if pending and not warned and time.monotonic() > deadline:
+                warned = True
+                log.warning("not ready after %.0f s: %s", within, ", ".join(sorted(pending)))
+            if pending:
+                await asyncio.sleep(0.25)
+    urls = [f"{child.spec.name} {child.spec.url() or '-'}" for child in children]
+    console.say(f"Sẵn sàng / ready: {' · '.join(urls)} · store {store}")
+
+
 async def run_up(settings: CoreSettings, services: dict[str, ServiceSpec]) -> int:
-    """Run the whole stack in the foreground until Ctrl-C or SIGTERM."""
+    """Run the whole stack in the foreground until Ctrl-C or SIGTERM.
+
+    Returns 0 after Ctrl-C, 1 when the broker is unreachable, EXIT_PORT_BUSY when a port is
+    taken (before anything starts, or by a service that could not bind later).
+    """
+    console = Console()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # First: a Ctrl-C while the store starts must still reach the clean-up below.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await _run(settings, services, console, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _run(
+    settings: CoreSettings,
+    services: dict[str, ServiceSpec],
+    console: Console,
+    stop: asyncio.Event,
+) -> int:
     problem = await broker_problem(settings.amqp_url.get_secret_value())
     if problem is not None:
         print(
@@ -105,43 +207,56 @@ async def run_up(settings: CoreSettings, services: dict[str, ServiceSpec]) -> in
         )
         return 1
 
+    children: list[_Child] = []
+    skipped: list[str] = []
+    for spec in services.values():
+        reason = spec.skip_reason()
+        if reason is not None:
+            skipped.append(f"  {spec.name:<9} not started: {reason}")
+        else:
+            children.append(_Child(spec))
+    busy = _busy_ports(children)
+    if busy:
+        for line in busy:
+            print(line, file=sys.stderr, flush=True)
+        return EXIT_PORT_BUSY
+
     store: EmbeddedStore | None = None
     if settings.mongodb_url is None:
         store = await ensure_embedded_store(settings.db_port, settings.db_dir)
         origin = "started" if store.started_by_us else "already running"
-        print(f"  store     {store.url} (embedded SecantusDB, {origin}, data in {settings.db_dir})")
+        store_url = store.url
+        console.say(
+            f"  store     {store.url} (embedded SecantusDB, {origin}, data in {settings.db_dir})"
+        )
     else:
-        print("  store     PAKN_MONGODB_URL")
+        store_url = "PAKN_MONGODB_URL"
+        console.say("  store     PAKN_MONGODB_URL")
+    for line in skipped:
+        console.say(line)
+    for child in children:
+        console.say(f"  {child.spec.name:<9} {child.spec.url() or ''}  {child.spec.summary}")
+    console.say("Ctrl-C stops everything.")
 
-    children: list[_Child] = []
-    for spec in services.values():
-        reason = spec.skip_reason()
-        if reason is not None:
-            print(f"  {spec.name:<9} not started: {reason}")
-            continue
-        children.append(_Child(spec))
-        url = spec.url()
-        print(f"  {spec.name:<9} {url or ''}  {spec.summary}")
-    print("Ctrl-C stops everything.", flush=True)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    watchers = [asyncio.create_task(_watch(child)) for child in children]
+    outcome = _Outcome()
+    watchers = [asyncio.create_task(_watch(child, stop, outcome)) for child in children]
+    ready = asyncio.create_task(_wait_ready(children, store_url, console))
     try:
-        await stop.wait()
+        if not stop.is_set():
+            await stop.wait()
     finally:
-        print("Stopping…", flush=True)
+        ready.cancel()
+        console.say("Stopping…")
         # Watchers first, so none restarts a service we are about to stop.
         for child in children:
             child.stopping = True
-        for task in watchers:
+        for task in [*watchers, ready]:
             task.cancel()
-        for task in watchers:
+        for task in [*watchers, ready]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await _stop(children)
         if store is not None and store.started_by_us:
             await store.stop()
-    return 0
+        console.say("Stopped.")
+    return outcome.code

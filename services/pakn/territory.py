@@ -64,6 +64,14 @@ def _key(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+class Sourced(_Model):
+    """One fact people act on (an address, opening hours), with where it comes from."""
+
+    text: Text
+    source: Text
+    verified: bool
+
+
 class Agency(_Model):
     """A body that receives cases; ``verified`` says whether ``source`` states what is here."""
 
@@ -73,6 +81,9 @@ class Agency(_Model):
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9 .+()-]{3,20}$")] | None = None
     parent: Slug | None = None
+    #: Where and when citizens can go in person (a reception office, for redirected cases).
+    address: Sourced | None = None
+    hours: Sourced | None = None
     source: Text
     verified: bool
 

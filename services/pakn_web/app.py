@@ -354,29 +354,36 @@ async def tracking_page(request: web.Request) -> web.Response:
 # --- Open311 GeoReport v2 --------------------------------------------------------------
 
 
+def _open311_format(request: web.Request) -> open311.Format:
+    return "xml" if request.match_info.get("format") == "xml" else "json"
+
+
 async def open311_services(request: web.Request) -> web.Response:
-    return http.json_response(open311.services(request.app[PROVINCE]))
+    fmt = _open311_format(request)
+    return open311.respond(open311.services(request.app[PROVINCE]), fmt, root="services")
 
 
 async def open311_definition(request: web.Request) -> web.Response:
+    fmt = _open311_format(request)
     found = open311.definition(request.app[PROVINCE], request.match_info["service_code"])
     if found is None:
-        return open311.error(404, "service_code not found")
-    return http.json_response(found)
+        return open311.error(404, "service_code not found", fmt)
+    return open311.respond(found, fmt, root="service_definition")
 
 
 async def open311_post(request: web.Request) -> web.Response:
     app = request.app
+    fmt = _open311_format(request)
     _client_limit(request, app[SUBMIT_LIMITER], "submit")
     form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     code = form.get("service_code", "")
     if open311.definition(app[PROVINCE], code) is None:
-        return open311.error(400, "service_code not found")
+        return open311.error(400, "service_code not found", fmt)
     now = datetime.now(UTC)
     result = validate_report(open311.to_submission_fields(form, now), now=now)
     if isinstance(result, list):
         intake_metrics.count_refused(Channel.WEB.value, "invalid", result)
-        return open311.error(400, " ".join(f"{e.field}: {e.message}" for e in result))
+        return open311.error(400, " ".join(f"{e.field}: {e.message}" for e in result), fmt)
     try:
         accepted = await accept_report(
             app,
@@ -386,13 +393,13 @@ async def open311_post(request: web.Request) -> web.Response:
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
     except IdempotencyConflict:
-        return open311.error(409, messages.CONFLICT)
+        return open311.error(409, messages.CONFLICT, fmt)
     except IntakeUnavailable as exc:
-        response = open311.error(503, messages.BROKER_UNAVAILABLE)
+        response = open311.error(503, messages.BROKER_UNAVAILABLE, fmt)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     body = [{"service_request_id": accepted.tracking_code, "service_notice": messages.RECEIVED}]
-    return http.json_response(body)
+    return open311.respond(body, fmt, root="service_requests")
 
 
 async def _open311_found(request: web.Request, codes: list[str]) -> list[dict[str, Any]]:
@@ -405,22 +412,40 @@ async def _open311_found(request: web.Request, codes: list[str]) -> list[dict[st
 
 
 async def open311_request(request: web.Request) -> web.Response:
+    fmt = _open311_format(request)
     _client_limit(request, request.app[LOOKUP_LIMITER], "lookup")
     codes = open311.parse_ids(request.match_info["service_request_id"])
     if not codes:
-        return open311.error(400, "service_request_id is not a valid tracking code")
+        return open311.error(400, "service_request_id is not a valid tracking code", fmt)
     found = await _open311_found(request, codes)
     if not found:
-        return open311.error(404, "service_request_id not found")
-    return http.json_response(found)
+        return open311.error(404, "service_request_id not found", fmt)
+    return open311.respond(found, fmt, root="service_requests")
 
 
 async def open311_requests(request: web.Request) -> web.Response:
+    """By ids (which override every other filter, as the spec says), or a list query."""
+    fmt = _open311_format(request)
     _client_limit(request, request.app[LOOKUP_LIMITER], "lookup")
-    codes = open311.parse_ids(request.query.get("service_request_id", ""))
-    if not codes:
-        return open311.error(400, "service_request_id is required (lists are not public)")
-    return http.json_response(await _open311_found(request, codes[:50]))
+    if request.query.get("service_request_id"):
+        codes = open311.parse_ids(request.query["service_request_id"])
+        if not codes:
+            return open311.error(400, "service_request_id is not a valid tracking code", fmt)
+        found = await _open311_found(request, codes[: open311.MAX_RESULTS])
+        return open311.respond(found, fmt, root="service_requests")
+    try:
+        query = open311.parse_list_query(request.query, datetime.now(UTC))
+    except open311.BadQuery as exc:
+        return open311.error(400, str(exc), fmt)
+    names = request.app[AGENCY_NAMES]
+    cursor = (
+        request.app[STORE]
+        .cases.find(open311.list_filter(query))
+        .sort("received_at", -1)
+        .limit(open311.MAX_RESULTS)
+    )
+    listed = [open311.request_view(case, names) async for case in cursor]
+    return open311.respond(listed, fmt, root="service_requests")
 
 
 # --- wiring -----------------------------------------------------------------------------
@@ -475,6 +500,7 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get("/", form_page)
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
+<<<<<<< HEAD
     # Late import: the answers' handlers use this module's keys and helpers.
     from pakn_web import answers
 
@@ -484,6 +510,16 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_post("/open311/v2/requests.json", open311_post)
     app.router.add_get("/open311/v2/requests.json", open311_requests)
     app.router.add_get("/open311/v2/requests/{service_request_id}.json", open311_request)
+=======
+    app.router.add_get("/ket-qua", results_page)
+    # GeoReport names the format in the path: services.json or services.xml.
+    fmt = "{format:json|xml}"
+    app.router.add_get(f"/open311/v2/services.{fmt}", open311_services)
+    app.router.add_get(f"/open311/v2/services/{{service_code}}.{fmt}", open311_definition)
+    app.router.add_post(f"/open311/v2/requests.{fmt}", open311_post)
+    app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
+    app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
+>>>>>>> main
     app.router.add_static("/static", HERE / "static")
     return app
 
@@ -491,4 +527,6 @@ async def init_app(settings: WebSettings) -> web.Application:
 def main() -> None:
     settings = WebSettings()
     configure_logging("web", settings.log_level)
-    http.run_app(lambda: init_app(settings), settings.host, settings.web_port)
+    http.run_app(
+        lambda: init_app(settings), settings.host, settings.web_port, variable="PAKN_WEB_PORT"
+    )

@@ -31,6 +31,8 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
     escalation = case.get("escalation") or None
     redirect = case.get("redirect") or None
     result = case.get("result") or None
+    # Where the problem is, as the citizen described it; never their own contact details.
+    location = {} if secret else (case.get("location") or {})
     return {
         "tracking_code": case["tracking_code"],
         "tracking_code_display": format_tracking_code(case["tracking_code"]),
@@ -68,6 +70,9 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
         "duplicate_of": case.get("duplicate_of"),
         "confidential": confidential,
         "public_content": None if secret else case.get("public_content"),
+        "address": location.get("address"),
+        "lat": location.get("lat"),
+        "lon": location.get("lon"),
         "result": (
             {"text": result.get("text"), "published_at": _iso(result.get("published_at"))}
             if result and result.get("published_at") and not secret
@@ -118,6 +123,9 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
                 "redirect",
                 "duplicate_of",
                 "public_content",
+                "address",
+                "lat",
+                "lon",
                 "result",
                 "confidential",
             )

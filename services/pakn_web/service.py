@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pakn.service import ServiceSpec
+from pakn.service import Listen, ServiceSpec
 
 
 def _main() -> None:
@@ -18,6 +18,18 @@ def _url() -> str:
     return f"http://{settings.host}:{settings.web_port}/"
 
 
+def _listen() -> Listen:
+    from pakn_web.settings import WebSettings
+
+    settings = WebSettings()
+    return Listen(settings.host, settings.web_port, "PAKN_WEB_PORT")
+
+
 SERVICE = ServiceSpec(
-    name="web", summary="web portal and app intake", main=_main, url=_url, order=20
+    name="web",
+    summary="web portal and app intake",
+    main=_main,
+    url=_url,
+    listen=_listen,
+    order=20,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pakn.embedded import answers
+from pakn.embedded import answers, pid_alive
+from pakn.http import EXIT_PORT_BUSY, port_busy_line, port_in_use
 from tests.fixtures.store import free_port
 
 pytestmark = pytest.mark.slow
@@ -27,7 +29,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
+    # A zombie waiting for a parent that does not reap it holds nothing: it counts as gone.
+    return pid_alive(pid)
 
 
 def _cmdline(pid: int) -> str:
@@ -51,10 +54,7 @@ async def _healthy(url: str, *, within: float) -> bool:
     return False
 
 
-@pytest.fixture
-async def stack(
-    tmp_path: Path, amqp_url: str
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, str]]]:
+def _env(tmp_path: Path, amqp_url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "PAKN_ENV": "dev",
@@ -62,8 +62,28 @@ async def stack(
         "PAKN_VAR_DIR": str(tmp_path / "var"),
         "PAKN_DB_PORT": str(free_port()),
         "PAKN_WEB_PORT": str(free_port()),
+        "PAKN_ROUTER_PORT": str(free_port()),
     }
     env.pop("PAKN_MONGODB_URL", None)
+    return env
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path, amqp_url: str
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, str]]]:
+    env = _env(tmp_path, amqp_url)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -102,3 +122,117 @@ async def test_up_runs_restarts_and_stops_everything(
     assert "web" in output and "exited with" in output and "restarting" in output
     assert not _alive(new_pid)
     assert not await answers(db_port), "the store pakn up started is still running"
+
+
+async def test_ctrl_c_with_stdout_to_a_closed_reader_leaves_no_process(
+    tmp_path: Path, amqp_url: str
+) -> None:
+    """`pakn up | tee out.log`, Ctrl-C: tee dies first, and "Stopping…" hits a closed pipe."""
+    env = _env(tmp_path, amqp_url)
+    read_end, write_end = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pakn",
+        "up",
+        env=env,
+        stdout=write_end,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    os.close(write_end)
+    try:
+        output = b""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 90
+        while b"ready" not in output:
+            assert loop.time() < deadline, f"no ready line; got {output!r}"
+            chunk = await asyncio.to_thread(os.read, read_end, 4096)
+            assert chunk, f"stdout closed before the ready line; got {output!r}"
+            output += chunk
+        ready = output.decode().splitlines()[-1]
+        assert f"127.0.0.1:{env['PAKN_WEB_PORT']}" in ready
+        assert f"127.0.0.1:{env['PAKN_ROUTER_PORT']}" in ready
+        assert f"127.0.0.1:{env['PAKN_DB_PORT']}" in ready
+        services = _descendants(process.pid)
+        pidfile = tmp_path / "var" / "db.pid"
+        store_pid = int(pidfile.read_text().split()[0])
+        assert len(services) >= 2 and _alive(store_pid)
+    finally:
+        os.close(read_end)  # the reader goes away before Ctrl-C reaches the stack
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
+    assert await asyncio.wait_for(process.wait(), 60) == 0
+    still = [pid for pid in [*services, store_pid] if _alive(pid)]
+    assert not still, [_cmdline(pid) for pid in still]
+    assert not await answers(int(env["PAKN_DB_PORT"]))
+    assert not pidfile.exists()
+
+
+async def _run_to_end(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pakn",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def _busy(host: str = "127.0.0.1") -> socket.socket:
+    taken = socket.socket()
+    taken.bind((host, 0))
+    taken.listen()
+    return taken
+
+
+async def test_a_busy_port_gives_one_clear_line_and_no_restart_loop(
+    tmp_path: Path, amqp_url: str
+) -> None:
+    env = _env(tmp_path, amqp_url)
+    with _busy() as taken:
+        env["PAKN_WEB_PORT"] = str(taken.getsockname()[1])
+        code, _out, err = await _run_to_end(env, "up")
+    assert code == EXIT_PORT_BUSY
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "PAKN_WEB_PORT" in lines[0] and env["PAKN_WEB_PORT"] in lines[0]
+    assert "Cổng" in lines[0] and "Traceback" not in err
+    # Nothing was started: no store, no service left behind.
+    assert not await answers(int(env["PAKN_DB_PORT"]))
+    assert not (tmp_path / "var" / "db.pid").exists()
+
+
+async def test_a_service_alone_on_a_busy_port_says_which_variable(
+    tmp_path: Path, amqp_url: str, mongodb_url: str
+) -> None:
+    """The race `pakn up`'s check cannot see: the port is taken when the service binds."""
+    env = {**_env(tmp_path, amqp_url), "PAKN_MONGODB_URL": mongodb_url}
+    with _busy() as taken:
+        env["PAKN_ROUTER_PORT"] = str(taken.getsockname()[1])
+        code, _out, err = await _run_to_end(env, "router")
+    assert code == EXIT_PORT_BUSY
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if "PAKN_ROUTER_PORT" in line]
+    assert env["PAKN_ROUTER_PORT"] in line
+
+
+def test_the_busy_port_line_is_one_line_in_both_languages() -> None:
+    line = port_busy_line("127.0.0.1", 8080, "PAKN_WEB_PORT")
+    assert "\n" not in line
+    assert "Cổng 127.0.0.1:8080" in line and "set PAKN_WEB_PORT" in line
+
+
+def test_port_in_use_sees_a_listener_and_not_a_free_port() -> None:
+    with _busy() as taken:
+        assert port_in_use("127.0.0.1", taken.getsockname()[1])
+    assert not port_in_use("127.0.0.1", free_port())

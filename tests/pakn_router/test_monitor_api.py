@@ -262,7 +262,11 @@ async def test_an_operator_confirms_the_suggested_redirect(
 
     done = await post_json(router, f"/api/v1/cases/{sent.tracking_code}/redirect", operator, {})
     assert done["event"] == "redirected"
-    assert done["case"]["redirect"] == {"to": COMPLAINTS, "reason": reason}
+    assert done["case"]["redirect"] == {
+        "to": COMPLAINTS,
+        "to_name": "Thanh tra tỉnh Khánh Hòa",
+        "reason": reason,
+    }
     ((key, _),) = await case_events(events, sent.tracking_code)
     assert key == f"case.redirected.{COMPLAINTS}"
     # Redirected by mistake: an operator can still route it, but must say why.
@@ -638,7 +642,12 @@ async def test_overdue_and_due_soon_per_agency_and_the_sweeper_flags_them(
     assert flagged is not None and flagged["overdue"] is True
     assert (await sweeper.sweep()).marked_overdue == 0
     overview = await get_json(router, "/api/v1/overview", operator)
-    assert overview["counts"]["overdue"] == 1 and overview["counts"]["due_soon"] == 1
+    # The pothole may be due at the window's very end (at night its one working day ends
+    # tomorrow at 17:00): it counts as due soon then, so compare with the board's own total.
+    everyone = await get_json(router, "/api/v1/deadlines", operator)
+    soon_total = sum(row["due_soon"] for row in everyone["agencies"])
+    assert overview["counts"]["overdue"] == 1
+    assert overview["counts"]["due_soon"] == soon_total >= 1
 
 
 async def test_the_sweeper_publishes_events_a_crash_left_in_an_outbox(

@@ -20,6 +20,7 @@ from aiohttp import web
 from pakn.auth.web import require, staff_of
 from pakn.schema import FIELD_NAMES, FIELDS, Status
 from pakn.store import AttachmentNotFound
+from pakn.worktime import WorkCalendar
 from pakn_router.monitor import dead_letters as dl
 from pakn_router.monitor import messages as t
 from pakn_router.monitor import queries
@@ -77,8 +78,11 @@ async def json_body(request: web.Request) -> dict[str, Any] | None:
 
 
 def soon_until(monitor: Monitor, now: datetime) -> datetime:
-    """The end of "due soon": one working day of office time from now."""
-    calendar = monitor.calendar
+    """The end of "due soon": one working day of office time from now (included)."""
+    return due_soon_until(monitor.calendar, now)
+
+
+def due_soon_until(calendar: WorkCalendar, now: datetime) -> datetime:
     return calendar.add_working_time(now, calendar.hours.day_length)
 
 
@@ -336,9 +340,28 @@ async def get_ping_pong(request: web.Request) -> web.StreamResponse:
     return json_response({"items": [case_summary(d, names, now) for d in docs]})
 
 
-async def overview_of(request: web.Request) -> tuple[queries.Counts, list[dict[str, Any]]]:
-    """The dashboard's numbers and latest decisions, in the user's scope (page and API)."""
+@dataclass(frozen=True)
+class Overview:
+    """The dashboard's numbers, today's flow and the latest decisions, in the user's scope."""
+
+    counts: queries.Counts
+    today: queries.Flow
+    recent: queries.Paged
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "counts": {**self.counts.as_json(), "received_today": self.today.received},
+            "today": self.today.as_json(),
+            "recent": self.recent.items,
+            "page": self.recent.number,
+            "has_next": self.recent.has_next,
+        }
+
+
+async def overview_of(request: web.Request, page: queries.PageRequest | None = None) -> Overview:
+    """The dashboard (page and API) from one set of queries."""
     monitor, staff = monitor_of(request), staff_of(request)
+    page = page or queries.PageRequest(1, 30)
     now = monitor.clock()
     scope = scope_of(staff)
     numbers = await queries.counts(
@@ -348,16 +371,23 @@ async def overview_of(request: web.Request) -> tuple[queries.Counts, list[dict[s
         scope=scope,
         operator=can_act(staff),
     )
+    today = await queries.flow_since(monitor.store, queries.start_of_day(now), scope)
     names = names_of(monitor)
-    recent = [case_summary(d, names, now) for d in await queries.recent_cases(monitor.store, scope)]
-    return numbers, recent
+    docs = await queries.recent_cases(monitor.store, scope, limit=page.fetch, skip=page.skip)
+    recent = queries.Paged.of([case_summary(d, names, now) for d in docs], page)
+    return Overview(numbers, today, recent)
 
 
 @require(*READERS)
 async def get_overview(request: web.Request) -> web.StreamResponse:
-    """The dashboard: counts and the latest decisions (the user's scope)."""
-    numbers, recent = await overview_of(request)
-    return json_response({"counts": numbers.as_json(), "recent": recent})
+    """The dashboard: counts, today's flow and the latest decisions (the user's scope);
+    ``?counts=1`` for the numbers alone (what the live counters refresh)."""
+    page = queries.PageRequest.parse(request.query.get("page"), 30)
+    overview = await overview_of(request, page)
+    body = overview.as_json()
+    if request.query.get("counts"):
+        body = {"counts": body["counts"], "today": body["today"]}
+    return json_response(body)
 
 
 @require(*READERS)

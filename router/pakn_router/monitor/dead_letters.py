@@ -375,11 +375,11 @@ class DeadLetterKeeper:
 
 
 async def list_letters(
-    store: Store, *, status: str | None = "new", limit: int = 100
+    store: Store, *, status: str | None = "new", limit: int = 100, skip: int = 0
 ) -> list[dict[str, Any]]:
     """Dead letters, newest first (``status`` None: all)."""
     query = {} if status is None else {"status": status}
-    cursor = store.dead_letters.find(query).sort("received_at", DESCENDING).limit(limit)
+    cursor = store.dead_letters.find(query).sort("received_at", DESCENDING).skip(skip).limit(limit)
     return [doc async for doc in cursor]
 
 

@@ -307,3 +307,19 @@ ESCALATION_REASON = (
     "Hồ sơ liên quan đến nhiều cơ quan, đã quá thời hạn xử lý mà chưa có kết quả. Cơ quan chủ trì"
     " tổng hợp, báo cáo Ủy ban nhân dân tỉnh xem xét, chỉ đạo."
 )
+
+# --- paging, charts, live counters ------------------------------------------------------------
+
+PAGER_LABEL = "Chuyển trang"
+PAGE_PREVIOUS = "← Trang trước"
+PAGE_NEXT = "Trang sau →"
+PAGE_N = "Trang {n}"
+AGENCIES_OF_FIELD = "Cơ quan thường xử lý lĩnh vực này"
+SHOW_ALL_AGENCIES = "Hiện mọi cơ quan"
+TODAY_HEADING = "Hôm nay"
+COUNT_RECEIVED_TODAY = "Tiếp nhận hôm nay"
+CHART_BY_CHANNEL = "Hồ sơ tiếp nhận hôm nay theo kênh"
+CHART_BY_FIELD = "Hồ sơ tiếp nhận hôm nay theo lĩnh vực"
+CHART_EMPTY = "Chưa có hồ sơ nào hôm nay."
+NO_FIELD = "Chưa phân loại"
+LIVE_COUNTERS_NOTE = "Số liệu tự cập nhật khi có hồ sơ mới."

@@ -68,7 +68,13 @@ def mount_monitor(
             clock=clock,
             on_new=lambda letter: hub.publish(dead_letter_update(letter)),
         )
-        sweeper = Sweeper(monitor.store, monitor.router, clock=clock, interval=sweep_interval)
+        sweeper = Sweeper(
+            monitor.store,
+            monitor.router,
+            clock=clock,
+            interval=sweep_interval,
+            agency_name=monitor.agency_name,
+        )
         await keeper.start()
         try:
             await hub.start(monitor.bus)

@@ -17,6 +17,7 @@ from pakn.auth import messages as auth_messages
 from pakn.auth.users import AGENCY_ROLES
 from pakn.auth.web import LOGOUT_PATH, require, staff_of
 from pakn.ids import format_tracking_code
+from pakn.phone import dial_phone, display_phone
 from pakn.schema import FIELD_NAMES, FIELDS, Status
 from pakn.territory import Agency
 from pakn_router.monitor import dead_letters as dl
@@ -37,6 +38,7 @@ from pakn_router.monitor.api import (
     replay_letters,
     soon_until,
 )
+from pakn_router.monitor.charts import bar_chart
 from pakn_router.monitor.common import (
     ACTORS,
     READERS,
@@ -47,8 +49,10 @@ from pakn_router.monitor.common import (
 )
 from pakn_router.monitor.context import Monitor, monitor_of
 from pakn_router.monitor.views import (
+    agencies_by_field,
     case_detail,
     case_summary,
+    commune_agency,
     local_time,
     triage_item,
 )
@@ -101,6 +105,8 @@ def _percent(value: float | None) -> str:
 
 
 FILTERS: dict[str, Callable[..., str]] = {
+    "phone": display_phone,
+    "dial": dial_phone,
     "when": _when,
     "size": _size,
     "code": _code,
@@ -177,6 +183,32 @@ def see_other(path: str, **query: str | int | None) -> web.Response:
     return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
 
 
+#: The query parameter of a page number in every paged list.
+PAGE_PARAM = "trang"
+#: The dashboard shows fewer recent decisions per page, so the counters stay in sight.
+RECENT_PER_PAGE = 10
+
+
+def _page_request(request: web.Request, size: int = queries.PAGE_SIZE) -> queries.PageRequest:
+    return queries.PageRequest.parse(request.query.get(PAGE_PARAM), size)
+
+
+def pager(request: web.Request, paged: queries.Paged) -> dict[str, Any]:
+    """Links to the previous and next page, keeping every other filter of the query."""
+
+    def href(number: int) -> str:
+        params = [(k, v) for k, v in request.query.items() if k not in (PAGE_PARAM, "xong", "ma")]
+        if number > 1:
+            params.append((PAGE_PARAM, str(number)))
+        return f"{request.path}?{urlencode(params)}" if params else request.path
+
+    return {
+        "number": paged.number,
+        "previous": href(paged.number - 1) if paged.has_previous else None,
+        "next": href(paged.number + 1) if paged.has_next else None,
+    }
+
+
 def _agency_groups(agencies: Sequence[Agency]) -> list[tuple[str, list[Agency]]]:
     groups: dict[str, list[Agency]] = {kind: [] for kind in AGENCY_KIND_ORDER}
     for agency in agencies:
@@ -186,6 +218,23 @@ def _agency_groups(agencies: Sequence[Agency]) -> list[tuple[str, list[Agency]]]
         for kind, items in groups.items()
         if items
     ]
+
+
+def _field_agencies(monitor: Monitor) -> dict[str, list[str]]:
+    """Field → agency codes, for the triage form's narrowed agency list (and its script)."""
+    return {field: sorted(codes) for field, codes in agencies_by_field(monitor.config).items()}
+
+
+def _field_choices(monitor: Monitor) -> dict[str, Any]:
+    by_field = _field_agencies(monitor)
+    fields_of: dict[str, list[str]] = {}
+    for field, codes in by_field.items():
+        for code in codes:
+            fields_of.setdefault(code, []).append(field)
+    return {
+        "field_agencies": {f: set(codes) for f, codes in by_field.items()},
+        "agency_fields": {code: " ".join(sorted(f)) for code, f in fields_of.items()},
+    }
 
 
 def _choices(monitor: Monitor) -> dict[str, Any]:
@@ -242,13 +291,28 @@ def _int(value: str | None) -> int:
 # --- pages ----------------------------------------------------------------------------------
 
 
+def _flow_charts(today: queries.Flow) -> list[Any]:
+    channels = [(t.CHANNEL_NAMES.get(c, c), n) for c, n in today.by_channel.items()]
+    fields = [(FIELD_NAMES.get(f, t.NO_FIELD), n) for f, n in today.by_field.items()]
+    return [
+        bar_chart("bieu-do-kenh", t.CHART_BY_CHANNEL, channels, t.CHART_EMPTY),
+        bar_chart("bieu-do-linh-vuc", t.CHART_BY_FIELD, fields, t.CHART_EMPTY),
+    ]
+
+
 @require(*READERS)
 async def dashboard(request: web.Request) -> web.StreamResponse:
-    numbers, recent = await overview_of(request)
+    overview = await overview_of(request, _page_request(request, RECENT_PER_PAGE))
     return render(
         request,
         "dashboard.html",
-        {"counts": numbers, "recent": recent},
+        {
+            "counts": overview.counts,
+            "today": overview.today,
+            "charts": _flow_charts(overview.today),
+            "recent": overview.recent.items,
+            "paging": pager(request, overview.recent),
+        },
         title=t.DASHBOARD_TITLE,
         active="dashboard",
         notice=await _notice(request),
@@ -260,14 +324,25 @@ async def triage_page(request: web.Request) -> web.StreamResponse:
     monitor = monitor_of(request)
     now = monitor.clock()
     names = names_of(monitor)
-    items = [
-        triage_item(d, names, monitor.config, now)
-        for d in await queries.triage_queue(monitor.store)
-    ]
+    page = _page_request(request)
+    docs = await queries.triage_queue(monitor.store, limit=page.fetch, skip=page.skip)
+    items = []
+    for doc in docs:
+        item = triage_item(doc, names, monitor.config, now)
+        item["commune_agency"] = commune_agency(doc, monitor.config)
+        items.append(item)
+    paged = queries.Paged.of(items, page)
+    waiting = await monitor.store.cases.count_documents({"status": Status.TRIAGE.value})
     return render(
         request,
         "triage.html",
-        {"items": items, **_choices(monitor)},
+        {
+            "items": paged.items,
+            "waiting": waiting,
+            "paging": pager(request, paged),
+            **_field_choices(monitor),
+            **_choices(monitor),
+        },
         title=t.TRIAGE_TITLE,
         active="triage",
         notice=await _notice(request),
@@ -283,7 +358,9 @@ async def search_page(request: web.Request) -> web.StreamResponse:
     searched = bool(q or status or agency)
     items: list[dict[str, Any]] = []
     errors: list[Problem] = []
-    limit = queries.DEFAULT_LIMIT
+    page = _page_request(request)
+    paging: dict[str, Any] | None = None
+    total = 0
     if searched:
         try:
             query = queries.search_query(
@@ -293,8 +370,12 @@ async def search_page(request: web.Request) -> web.StreamResponse:
             errors.append(Problem("status", "unknown", t.BAD_REQUEST))
         else:
             now, names = monitor.clock(), names_of(monitor)
-            docs = await queries.search_cases(monitor.store, query, limit=limit)
-            items = [case_summary(d, names, now) for d in docs]
+            docs = await queries.search_cases(
+                monitor.store, query, limit=page.fetch, skip=page.skip
+            )
+            paged = queries.Paged.of([case_summary(d, names, now) for d in docs], page)
+            items, paging = paged.items, pager(request, paged)
+            total = await monitor.store.cases.count_documents(query)
     return render(
         request,
         "search.html",
@@ -304,7 +385,8 @@ async def search_page(request: web.Request) -> web.StreamResponse:
             "agency": agency,
             "searched": searched,
             "items": items,
-            "limit": limit,
+            "total": total,
+            "paging": paging,
             "statuses": [(s.value, t.STATUS_NAMES[s.value]) for s in Status],
             "agency_groups": _agency_groups(monitor.agencies),
         },
@@ -454,11 +536,19 @@ async def deadlines_page(request: web.Request) -> web.StreamResponse:
     rows = await queries.deadlines_by_agency(monitor.store, now=now, soon_until=until, scope=scope)
     agency = request.query.get("co-quan") or None
     items: list[dict[str, Any]] = []
+    paging: dict[str, Any] | None = None
     if agency:
+        page = _page_request(request)
         docs = await queries.due_cases(
-            monitor.store, soon_until=until, scope=scope, agency=agency, limit=queries.MAX_LIMIT
+            monitor.store,
+            soon_until=until,
+            scope=scope,
+            agency=agency,
+            limit=page.fetch,
+            skip=page.skip,
         )
-        items = [case_summary(d, names, now) for d in docs]
+        paged = queries.Paged.of([case_summary(d, names, now) for d in docs], page)
+        items, paging = paged.items, pager(request, paged)
     return render(
         request,
         "deadlines.html",
@@ -467,6 +557,7 @@ async def deadlines_page(request: web.Request) -> web.StreamResponse:
             "agency": agency,
             "agency_name": names.agency(agency),
             "items": items,
+            "paging": paging,
         },
         title=t.DEADLINES_TITLE,
         active="deadlines",
@@ -477,11 +568,15 @@ async def deadlines_page(request: web.Request) -> web.StreamResponse:
 async def ping_pong_page(request: web.Request) -> web.StreamResponse:
     monitor, staff = monitor_of(request), staff_of(request)
     now, names = monitor.clock(), names_of(monitor)
-    docs = await queries.ping_pong_cases(monitor.store, scope_of(staff))
+    page = _page_request(request)
+    docs = await queries.ping_pong_cases(
+        monitor.store, scope_of(staff), limit=page.fetch, skip=page.skip
+    )
+    paged = queries.Paged.of([case_summary(d, names, now) for d in docs], page)
     return render(
         request,
         "ping_pong.html",
-        {"items": [case_summary(d, names, now) for d in docs]},
+        {"items": paged.items, "paging": pager(request, paged)},
         title=t.PING_PONG_TITLE,
         active="ping_pong",
     )
@@ -497,12 +592,20 @@ async def _dead_letters_page(
     shown = request.query.get("tinh-trang", "new")
     if shown not in (*dl.STATUSES, "all"):
         shown = "new"
-    letters = await dl.list_letters(monitor.store, status=None if shown == "all" else shown)
+    page = _page_request(request)
+    letters = await dl.list_letters(
+        monitor.store,
+        status=None if shown == "all" else shown,
+        limit=page.fetch,
+        skip=page.skip,
+    )
+    paged = queries.Paged.of(letters, page)
     return render(
         request,
         "dead_letters.html",
         {
-            "letters": letters,
+            "letters": paged.items,
+            "paging": pager(request, paged),
             "shown": shown,
             "filters": [(s, t.DEAD_LETTER_STATUS_NAMES[s]) for s in dl.STATUSES] + [("all", t.ANY)],
         },

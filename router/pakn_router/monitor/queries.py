@@ -6,7 +6,7 @@ import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
@@ -16,6 +16,7 @@ from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.schema import Status
 from pakn.store import Store
 from pakn.text import query_terms
+from pakn.worktime import VIETNAM_TZ
 
 #: Statuses whose deadline is running at an agency.
 RUNNING = [Status.ASSIGNED.value, Status.IN_PROGRESS.value]
@@ -32,6 +33,52 @@ LIST_PROJECTION = {
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 _PHONE_LIKE = re.compile(r"^\+?[0-9 .()\-]{8,20}$")
+
+
+#: Items on one page of a monitor list; lists are paged, never cut off.
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of a list (1-based) and how long pages are."""
+
+    number: int = 1
+    size: int = PAGE_SIZE
+
+    @classmethod
+    def parse(cls, value: str | None, size: int = PAGE_SIZE) -> PageRequest:
+        try:
+            number = int(value) if value else 1
+        except ValueError:
+            number = 1
+        return cls(max(1, min(number, 10_000)), size)
+
+    @property
+    def skip(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def fetch(self) -> int:
+        # One more than shown: whether there is a next page, without counting them all.
+        return self.size + 1
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list, and whether others come before and after it."""
+
+    items: list[dict[str, Any]]
+    number: int
+    has_next: bool
+
+    @classmethod
+    def of(cls, fetched: list[dict[str, Any]], page: PageRequest) -> Paged:
+        return cls(fetched[: page.size], page.number, len(fetched) > page.size)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
 
 
 class InvalidQuery(ValueError):
@@ -135,11 +182,11 @@ def clamp_limit(value: str | int | None, default: int = DEFAULT_LIMIT) -> int:
 
 
 async def search_cases(
-    store: Store, query: Mapping[str, Any], *, limit: int = DEFAULT_LIMIT
+    store: Store, query: Mapping[str, Any], *, limit: int = DEFAULT_LIMIT, skip: int = 0
 ) -> list[dict[str, Any]]:
     """Matching cases, newest first."""
     cursor = store.cases.find(dict(query), LIST_PROJECTION).sort("received_at", DESCENDING)
-    return [doc async for doc in cursor.limit(limit)]
+    return [doc async for doc in cursor.skip(skip).limit(limit)]
 
 
 async def find_case(store: Store, tracking_code: str, scope: Scope) -> dict[str, Any] | None:
@@ -151,29 +198,41 @@ async def find_case(store: Store, tracking_code: str, scope: Scope) -> dict[str,
     return doc
 
 
-async def triage_queue(store: Store, *, limit: int = MAX_LIMIT) -> list[dict[str, Any]]:
+async def triage_queue(
+    store: Store, *, limit: int = MAX_LIMIT, skip: int = 0
+) -> list[dict[str, Any]]:
     """Cases the router left for an operator, oldest first."""
     cursor = store.cases.find({"status": Status.TRIAGE.value}, LIST_PROJECTION)
-    return [doc async for doc in cursor.sort("received_at", ASCENDING).limit(limit)]
+    return [doc async for doc in cursor.sort("received_at", ASCENDING).skip(skip).limit(limit)]
 
 
-async def recent_cases(store: Store, scope: Scope, *, limit: int = 30) -> list[dict[str, Any]]:
+async def recent_cases(
+    store: Store, scope: Scope, *, limit: int = 30, skip: int = 0
+) -> list[dict[str, Any]]:
     """The router's (and operators') latest decisions."""
     cursor = store.cases.find(scope.query(), LIST_PROJECTION).sort("updated_at", DESCENDING)
-    return [doc async for doc in cursor.limit(limit)]
+    return [doc async for doc in cursor.skip(skip).limit(limit)]
 
 
 async def ping_pong_cases(
-    store: Store, scope: Scope, *, limit: int = MAX_LIMIT
+    store: Store, scope: Scope, *, limit: int = MAX_LIMIT, skip: int = 0
 ) -> list[dict[str, Any]]:
     """Cases moved between agencies more than twice, most recently moved first."""
     cursor = store.cases.find(_and({"ping_pong": True}, scope.query()), LIST_PROJECTION)
-    return [doc async for doc in cursor.sort("updated_at", DESCENDING).limit(limit)]
+    return [doc async for doc in cursor.sort("updated_at", DESCENDING).skip(skip).limit(limit)]
 
 
-def running_before(until: datetime, scope: Scope, agency: str | None = None) -> dict[str, Any]:
+def running_before(
+    until: datetime, scope: Scope, agency: str | None = None, *, including: bool = False
+) -> dict[str, Any]:
+    """Running cases due before ``until`` — or at it too, with ``including``.
+
+    "Overdue" is strictly before now; "due soon" includes its end, or a case due at 17:00 on
+    the next working day (exactly one working day away at the end of today) is in neither.
+    """
+    bound = "$lte" if including else "$lt"
     return _and(
-        {"status": {"$in": RUNNING}, "due_at": {"$ne": None, "$lt": until}},
+        {"status": {"$in": RUNNING}, "due_at": {"$ne": None, bound: until}},
         {"lead_agency": agency} if agency else {},
         scope.query(),
     )
@@ -200,7 +259,7 @@ async def deadlines_by_agency(
 ) -> list[AgencyDeadlines]:
     """Per lead agency: running cases past their deadline, and those due before soon_until."""
     pipeline: list[dict[str, Any]] = [
-        {"$match": running_before(soon_until, scope)},
+        {"$match": running_before(soon_until, scope, including=True)},
         {
             "$group": {
                 "_id": "$lead_agency",
@@ -219,11 +278,19 @@ async def deadlines_by_agency(
 
 
 async def due_cases(
-    store: Store, *, soon_until: datetime, scope: Scope, agency: str | None, limit: int
+    store: Store,
+    *,
+    soon_until: datetime,
+    scope: Scope,
+    agency: str | None,
+    limit: int,
+    skip: int = 0,
 ) -> list[dict[str, Any]]:
     """Running cases due before ``soon_until`` (overdue ones first), of one agency or all."""
-    cursor = store.cases.find(running_before(soon_until, scope, agency), LIST_PROJECTION)
-    return [doc async for doc in cursor.sort("due_at", ASCENDING).limit(limit)]
+    cursor = store.cases.find(
+        running_before(soon_until, scope, agency, including=True), LIST_PROJECTION
+    )
+    return [doc async for doc in cursor.sort("due_at", ASCENDING).skip(skip).limit(limit)]
 
 
 @dataclass(frozen=True)
@@ -250,7 +317,7 @@ async def counts(
     """The dashboard's numbers (triage and dead letters only for those who handle them)."""
     cases = store.cases
     overdue = await cases.count_documents(running_before(now, scope))
-    soon = await cases.count_documents(running_before(soon_until, scope)) - overdue
+    soon = await cases.count_documents(running_before(soon_until, scope, including=True)) - overdue
     return Counts(
         triage=(await cases.count_documents({"status": Status.TRIAGE.value}) if operator else 0),
         overdue=overdue,
@@ -259,4 +326,57 @@ async def counts(
         dead_letters=(
             await store.dead_letters.count_documents({"status": "new"}) if operator else None
         ),
+    )
+
+
+def start_of_day(now: datetime) -> datetime:
+    """Midnight of ``now``'s day in the province (UTC): where "today" starts for people."""
+    local = now.astimezone(VIETNAM_TZ)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Cases received since a moment, by channel and by field (the dashboard's charts)."""
+
+    received: int
+    by_channel: dict[str, int]
+    by_field: dict[str, int]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "by_channel": self.by_channel,
+            "by_field": self.by_field,
+        }
+
+
+def flow_pipeline(since: datetime, scope: Scope) -> list[dict[str, Any]]:
+    """One aggregation for the three numbers, so the charts and the counter always agree."""
+    return [
+        {"$match": _and({"received_at": {"$gte": since}}, scope.query())},
+        {
+            "$facet": {
+                "total": [{"$count": "n"}],
+                "by_channel": [{"$group": {"_id": "$channel", "n": {"$sum": 1}}}],
+                "by_field": [{"$group": {"_id": "$field", "n": {"$sum": 1}}}],
+            }
+        },
+    ]
+
+
+def _tally(rows: list[dict[str, Any]], unknown: str) -> dict[str, int]:
+    counted = {(row["_id"] or unknown): int(row["n"]) for row in rows}
+    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+
+
+async def flow_since(store: Store, since: datetime, scope: Scope) -> Flow:
+    cursor = await store.cases.aggregate(flow_pipeline(since, scope))
+    facets = [doc async for doc in cursor]
+    facet = facets[0] if facets else {}
+    total = facet.get("total") or [{"n": 0}]
+    return Flow(
+        received=int(total[0]["n"]),
+        by_channel=_tally(facet.get("by_channel") or [], "unknown"),
+        by_field=_tally(facet.get("by_field") or [], "none"),
     )

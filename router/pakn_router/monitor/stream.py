@@ -20,6 +20,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from pakn.bus import CASES_EXCHANGE, Bus, Consumer
+from pakn.ids import format_tracking_code
 from pakn.schema import CaseEvent
 from pakn_router.monitor import messages as t
 
@@ -74,6 +75,7 @@ def case_update(case_event: CaseEvent, agency_name: AgencyName = lambda code: co
             "event_name": t.ACTION_NAMES.get(case_event.event.value, case_event.event.value),
             "lead_agency_name": agency_name(case_event.lead_agency) or t.NO_AGENCY,
             "tracking_code": case_event.tracking_code,
+            "tracking_code_display": format_tracking_code(case_event.tracking_code),
             "status": case_event.status.value,
             "field": case_event.field,
             "lead_agency": case_event.lead_agency,

@@ -38,7 +38,9 @@ class Swept:
     escalated: int = 0
 
 
-async def escalate_overdue(store: Store, now: datetime) -> list[str]:
+async def escalate_overdue(
+    store: Store, now: datetime, agency_name: Callable[[str], str | None] = lambda code: None
+) -> list[str]:
     """Escalate overdue cases with co-agencies, once each: the escalation (its reason shown
     publicly), a history entry and the `escalated` event, in one guarded update."""
     escalated: list[str] = []
@@ -53,7 +55,8 @@ async def escalate_overdue(store: Store, now: datetime) -> list[str]:
         doc.pop("_id", None)
         case = Case.model_validate(doc)
         case.escalation = Escalation(to=ESCALATE_TO, reason=t.ESCALATION_REASON, at=now)
-        note = f"báo cáo {ESCALATE_TO}: quá hạn, nhiều cơ quan phối hợp"
+        # People read the note on the case page: the agency's name, not its code.
+        note = f"báo cáo {agency_name(ESCALATE_TO) or ESCALATE_TO}: quá hạn, nhiều cơ quan phối hợp"
         entry = HistoryEntry(at=now, actor=ROUTER, action=EventKind.ESCALATED.value, note=note)
         result = await store.cases.update_one(
             {"submission_id": case.submission_id, "escalation": None},
@@ -106,8 +109,10 @@ class Sweeper:
         *,
         clock: Callable[[], datetime],
         interval: float = DEFAULT_INTERVAL,
+        agency_name: Callable[[str], str | None] = lambda code: None,
     ) -> None:
         self.store = store
+        self.agency_name = agency_name
         self.router = router
         self.clock = clock
         self.interval = interval
@@ -116,7 +121,7 @@ class Sweeper:
     async def sweep(self) -> Swept:
         now = self.clock()
         marked = await mark_overdue(self.store, now)
-        escalated = await escalate_overdue(self.store, now)
+        escalated = await escalate_overdue(self.store, now, self.agency_name)
         if escalated:
             await self.router.flush_outbox({"submission_id": {"$in": escalated}})
         await measure_backlog(self.store)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pakn.ids import format_tracking_code
 from pakn.schema import FIELD_NAMES
-from pakn.territory import ProvinceConfig
+from pakn.territory import COMMUNE, ProvinceConfig
 from pakn.worktime import local_text
 from pakn_router.monitor import messages as t
 
@@ -93,8 +93,16 @@ def case_summary(doc: Mapping[str, Any], names: Names, now: datetime) -> dict[st
         "title": doc.get("title"),
         "excerpt": excerpt(doc.get("content")),
         "confidential": bool(doc.get("confidential")),
-        "redirect": doc.get("redirect"),
+        "redirect": _redirect(doc, names),
     }
+
+
+def _redirect(doc: Mapping[str, Any], names: Names) -> dict[str, Any] | None:
+    """Where a complaint was sent, by the agency's name (never its bare code)."""
+    redirect = doc.get("redirect")
+    if not redirect:
+        return None
+    return {**redirect, "to_name": names.agency(redirect.get("to"))}
 
 
 def routing_view(doc: Mapping[str, Any], names: Names, config: ProvinceConfig) -> dict[str, Any]:
@@ -269,3 +277,24 @@ def attachment_refs(doc: Mapping[str, Any]) -> set[str]:
     refs |= {a.get("ref") for a in (doc.get("answer") or {}).get("attachments") or []}
     refs |= {a.get("ref") for a in doc.get("public_attachments") or []}
     return {ref for ref in refs if ref}
+
+
+def agencies_by_field(config: ProvinceConfig) -> dict[str, frozenset[str]]:
+    """Which agencies the routing rules name for each field's cases, as lead or co-agency.
+
+    `commune` in a rule is left out: it stands for the People's Committee of the case's own
+    commune (``commune_agency``), not for all 65. The triage form offers these first for the
+    field chosen, so an operator picks from a handful, not from a hundred."""
+    found: dict[str, set[str]] = {}
+    for category in config.categories:
+        named = found.setdefault(category.field, set())
+        for rule in config.routing.rules:
+            if rule.matches_category(category):
+                named.update(code for code in (rule.lead, *rule.co) if code != COMMUNE)
+    return {field: frozenset(codes) for field, codes in found.items()}
+
+
+def commune_agency(doc: Mapping[str, Any], config: ProvinceConfig) -> str | None:
+    """The People's Committee of the commune where the problem is, when it is known."""
+    locality = _locality(doc, config)
+    return locality.agency if locality is not None else None
