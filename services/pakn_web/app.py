@@ -500,18 +500,10 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get("/", form_page)
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
-<<<<<<< HEAD
     # Late import: the answers' handlers use this module's keys and helpers.
     from pakn_web import answers
 
     answers.add_routes(app)
-    app.router.add_get("/open311/v2/services.json", open311_services)
-    app.router.add_get("/open311/v2/services/{service_code}.json", open311_definition)
-    app.router.add_post("/open311/v2/requests.json", open311_post)
-    app.router.add_get("/open311/v2/requests.json", open311_requests)
-    app.router.add_get("/open311/v2/requests/{service_request_id}.json", open311_request)
-=======
-    app.router.add_get("/ket-qua", results_page)
     # GeoReport names the format in the path: services.json or services.xml.
     fmt = "{format:json|xml}"
     app.router.add_get(f"/open311/v2/services.{fmt}", open311_services)
@@ -519,7 +511,6 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_post(f"/open311/v2/requests.{fmt}", open311_post)
     app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
     app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
->>>>>>> main
     app.router.add_static("/static", HERE / "static")
     return app
 
