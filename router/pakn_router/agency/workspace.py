@@ -14,8 +14,9 @@ from pymongo.errors import PyMongoError
 
 from pakn.auth.users import Role
 from pakn.images import strip_metadata
-from pakn.schema import Attachment, Case, dump_for_store
+from pakn.schema import Attachment, Case
 from pakn.store import AttachmentNotFound, Store
+from pakn_router import case_repository as repository
 from pakn_router.agency import messages as t
 from pakn_router.agency.transitions import Refused, Transition
 from pakn_router.consumer import SubmissionRouter
@@ -45,23 +46,14 @@ class Done:
 
 
 def case_of(doc: Mapping[str, Any]) -> Case:
-    return Case.model_validate({k: v for k, v in doc.items() if k != "_id"})
+    return repository.case_from_document(doc)
 
 
-def update_for(before: Case, after: Case) -> dict[str, Any]:
-    """The update turning the stored ``before`` into ``after``: changed keys set, new history
-    and events pushed (so an event another writer added meanwhile is never overwritten)."""
-    old, new = dump_for_store(before), dump_for_store(after)
-    changed = {k: v for k, v in new.items() if k not in APPENDED and old.get(k) != v}
-    update: dict[str, Any] = {"$set": changed} if changed else {}
-    pushes = {
-        key: {"$each": new[key][len(old[key]) :]}
-        for key in APPENDED
-        if len(new[key]) > len(old[key])
-    }
-    if pushes:
-        update["$push"] = pushes
-    return update
+def changed_fields(before: Case, after: Case) -> tuple[str, ...]:
+    """The top-level keys a transition changed (history and outbox are pushed, never set,
+    so what another writer appended meanwhile stays)."""
+    old, new = repository.case_document(before), repository.case_document(after)
+    return tuple(k for k, v in new.items() if k not in APPENDED and old.get(k) != v)
 
 
 async def perform(
@@ -83,16 +75,21 @@ async def perform(
             raise Refused(404, "not_found", t.NOT_FOUND)
         case = case_of(doc)
         transition = change(case, clock())
-        update = update_for(case, transition.case)
-        if not update:
+        fields = changed_fields(case, transition.case)
+        if not fields and len(transition.case.history) == len(case.history):
             return Done(transition, False)
+        update = repository.change_update(
+            transition.case,
+            fields=fields,
+            history_before=len(case.history),
+            outbox_before=len(case.outbox),
+        )
         guard = {
             "tracking_code": tracking_code,
             "status": case.status.value,
             "updated_at": case.updated_at,
         }
-        result = await store.cases.update_one(guard, update)
-        if result.matched_count == 1:
+        if await repository.update_case(store, guard, update):
             pending = not await flush(router, tracking_code)
             return Done(transition, pending)
     raise Refused(409, "conflict", CONFLICT)
