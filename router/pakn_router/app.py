@@ -18,6 +18,7 @@ from pakn_router.classify import Classifier
 from pakn_router.consumer import SubmissionRouter
 from pakn_router.monitor.context import MonitorKeys
 from pakn_router.monitor.mount import mount_monitor
+from pakn_router.reports.pages import mount_reports
 from pakn_router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ async def init_app(settings: RouterSettings) -> web.Application:
         sweep_interval=settings.router_sweep_interval,
         loop_backoff=settings.router_loop_backoff,
     )
+    mount_reports(app)
     return app
 
 

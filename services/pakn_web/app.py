@@ -43,6 +43,7 @@ from pakn_web.body import (
 from pakn_web.kept import KeptFile
 from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
+from pakn_web.scoreboard import add_scoreboard
 from pakn_web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -536,6 +537,9 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_post(f"/open311/v2/requests.{fmt}", open311_post)
     app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
     app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
+    add_scoreboard(
+        app, store_key=STORE, config_dir=settings.config_dir, agency_name=app[AGENCY_NAMES]
+    )
     app.router.add_static("/static", HERE / "static")
     return app
 

@@ -81,3 +81,21 @@ FEEDBACK_TOO_LATE = (
     " bạn có thể gửi phản ánh mới."
 )
 FEEDBACK_DEFAULT_COMMENT = "Người dân đánh giá kết quả xử lý."
+# --- public scoreboard (/thong-ke) -----------------------------------------------------------
+
+SCOREBOARD_TITLE: Final = "Thống kê giải quyết phản ánh, kiến nghị"
+SCOREBOARD_PERIOD: Final = "12 tháng gần nhất: từ {start} đến {end}"
+SCOREBOARD_NOTE: Final = (
+    "Chỉ tính các phản ánh, kiến nghị đã có kết quả công khai, theo ngày tiếp nhận. Đúng hạn:"
+    " kết quả được duyệt trước hạn giải quyết. Thời gian trả lời tính bằng ngày làm việc"
+    " (không tính ngày nghỉ, ngày lễ, Tết và thời gian chờ người dân bổ sung)."
+)
+SCOREBOARD_BY_AGENCY: Final = "Theo cơ quan giải quyết"
+SCOREBOARD_BY_FIELD: Final = "Theo lĩnh vực"
+SCOREBOARD_AGENCY: Final = "Cơ quan"
+SCOREBOARD_FIELD: Final = "Lĩnh vực"
+SCOREBOARD_RECEIVED: Final = "Số phản ánh đã công khai kết quả"
+SCOREBOARD_ON_TIME: Final = "Tỉ lệ đúng hạn"
+SCOREBOARD_MEDIAN: Final = "Thời gian trả lời (trung vị, ngày làm việc)"
+SCOREBOARD_EMPTY: Final = "Chưa có kết quả nào được công khai trong 12 tháng qua."
+SCOREBOARD_NONE: Final = "Chưa xác định"

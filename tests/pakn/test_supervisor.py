@@ -62,6 +62,7 @@ def _env(tmp_path: Path, amqp_url: str) -> dict[str, str]:
         "PAKN_VAR_DIR": str(tmp_path / "var"),
         "PAKN_DB_PORT": str(free_port()),
         "PAKN_WEB_PORT": str(free_port()),
+        "PAKN_HOTLINE_PORT": str(free_port()),
         "PAKN_ROUTER_PORT": str(free_port()),
     }
     env.pop("PAKN_MONGODB_URL", None)
@@ -95,8 +96,13 @@ async def stack(
     )
     yield process, env
     if process.returncode is None:
+        # A failed test must not leave the services behind (they would hold ports and pipes).
+        children = _descendants(process.pid)
         process.kill()
         await process.wait()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def test_up_runs_restarts_and_stops_everything(

@@ -32,6 +32,7 @@ NAV = {
     "search": "Tìm hồ sơ",
     "deadlines": "Hạn xử lý",
     "ping_pong": "Chuyển qua lại",
+    "reports": "Báo cáo",
     "dead_letters": "Tin nhắn lỗi",
 }
 

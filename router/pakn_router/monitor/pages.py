@@ -126,6 +126,7 @@ def _nav(staff_can_act: bool) -> list[tuple[str, str, str]]:
         ("search", "/ho-so", t.NAV["search"]),
         ("deadlines", "/han-xu-ly", t.NAV["deadlines"]),
         ("ping_pong", "/chuyen-qua-lai", t.NAV["ping_pong"]),
+        ("reports", "/bao-cao", t.NAV["reports"]),
     ]
     if staff_can_act:
         items.append(("dead_letters", "/tin-loi", t.NAV["dead_letters"]))
