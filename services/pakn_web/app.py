@@ -351,6 +351,8 @@ async def tracking_page(request: web.Request) -> web.Response:
         "query": raw,
         "case": None,
         "error": None,
+        "feedback_error": None,
+        "feedback_done": request.query.get("danh-gia"),
         "labels": messages.STATUS_LABELS,
     }
     status = 200
@@ -367,19 +369,6 @@ async def tracking_page(request: web.Request) -> web.Response:
                 context["error"] = messages.CASE_NOT_FOUND
                 status = 404
     return aiohttp_jinja2.render_template("tracking.html", request, context, status=status)
-
-
-async def results_page(request: web.Request) -> web.Response:
-    cursor = (
-        request.app[STORE]
-        .cases.find({"status": "published", "confidential": False})
-        .sort("result.published_at", -1)
-        .limit(50)
-    )
-    cases = [public_view(case, request.app[AGENCY_NAMES]) async for case in cursor]
-    return aiohttp_jinja2.render_template(
-        "results.html", request, {"cases": cases, "labels": messages.STATUS_LABELS}
-    )
 
 
 # --- Open311 GeoReport v2 --------------------------------------------------------------
@@ -547,7 +536,10 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get("/", form_page)
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
-    app.router.add_get("/ket-qua", results_page)
+    # Late import: the answers' handlers use this module's keys and helpers.
+    from pakn_web import answers
+
+    answers.add_routes(app)
     # GeoReport names the format in the path: services.json or services.xml.
     fmt = "{format:json|xml}"
     app.router.add_get(f"/open311/v2/services.{fmt}", open311_services)
