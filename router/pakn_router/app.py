@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -59,6 +60,7 @@ async def _routing(app: web.Application) -> AsyncIterator[None]:
         batch_size=settings.router_batch_size,
         batch_wait=settings.router_batch_wait,
         publish_timeout=settings.router_publish_timeout,
+        reopen_window=timedelta(days=settings.reopen_days),
     )
     await router.start()
     app[ROUTER] = router

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,11 @@ from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_c
 from pakn.intake import metrics as intake_metrics
 from pakn.intake.messages import message_for
 from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
-from pakn.intake.reservations import IdempotencyConflict
+from pakn.intake.reservations import IdempotencyConflict, PublishedMarks
 from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
 from pakn.intake.validation import FieldError, Report, displayable, validate_report
 from pakn.logs import configure_logging
-from pakn.public import AgencyNames, public_view
+from pakn.public import AgencyNames
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
@@ -54,6 +54,7 @@ LOOKUP_LIMITER = web.AppKey("lookup_limiter", RateLimiter)
 AGENCY_NAMES: web.AppKey[AgencyNames] = web.AppKey("agency_names")
 PROVINCE = web.AppKey("province", ProvinceConfig)
 #: The 65 communes and wards for the form's list, grouped by the pre-2025 area people know.
+PUBLISHED_MARKS = web.AppKey("published_marks", PublishedMarks)
 COMMUNES: web.AppKey[list[tuple[str, list[str]]]] = web.AppKey("communes")
 #: Web and app clients' keys are random per form or per app attempt; scoping them by client
 #: address would turn a retry from another network (Wi-Fi → 4G) into a second report.
@@ -77,6 +78,8 @@ def _intake(app: web.Application) -> IntakePath:
         confirm_timeout=settings.confirm_timeout,
         retry_after=settings.retry_after,
         store_timeout=settings.store_timeout,
+        # One journaled write per request: the "published" marks go in batches.
+        marks=app[PUBLISHED_MARKS],
     )
 
 
@@ -337,6 +340,8 @@ async def tracking_page(request: web.Request) -> web.Response:
         "query": raw,
         "case": None,
         "error": None,
+        "feedback_error": None,
+        "feedback_done": request.query.get("danh-gia"),
         "labels": messages.STATUS_LABELS,
     }
     status = 200
@@ -353,19 +358,6 @@ async def tracking_page(request: web.Request) -> web.Response:
                 context["error"] = messages.CASE_NOT_FOUND
                 status = 404
     return aiohttp_jinja2.render_template("tracking.html", request, context, status=status)
-
-
-async def results_page(request: web.Request) -> web.Response:
-    cursor = (
-        request.app[STORE]
-        .cases.find({"status": "published", "confidential": False})
-        .sort("result.published_at", -1)
-        .limit(50)
-    )
-    cases = [public_view(case, request.app[AGENCY_NAMES]) async for case in cursor]
-    return aiohttp_jinja2.render_template(
-        "results.html", request, {"cases": cases, "labels": messages.STATUS_LABELS}
-    )
 
 
 # --- Open311 GeoReport v2 --------------------------------------------------------------
@@ -477,6 +469,11 @@ async def open311_requests(request: web.Request) -> web.Response:
 # --- wiring -----------------------------------------------------------------------------
 
 
+async def _published_marks(app: web.Application) -> AsyncIterator[None]:
+    app[PUBLISHED_MARKS] = PublishedMarks(app[STORE])
+    yield
+
+
 async def _purge_kept_files(app: web.Application) -> None:
     """Hourly: delete photos held for forms that were never sent again (supervised: a store
     away makes the round fail, and the supervisor tries again with backoff)."""
@@ -520,13 +517,18 @@ async def init_app(settings: WebSettings) -> web.Application:
     )
     env.filters["localtime"] = _localtime
     connections.connect(app, settings, name="pakn-web")
+    app.cleanup_ctx.append(_published_marks)
+    loops.run_in_app(app, "web.published_marks", lambda: app[PUBLISHED_MARKS].run())
     loops.run_in_app(app, "web.purge_kept_files", lambda: _purge_kept_files(app))
     app.router.add_post("/api/v1/submissions", post_submission)
     app.router.add_get("/api/v1/cases/{tracking_code}", get_case)
     app.router.add_get("/", form_page)
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
-    app.router.add_get("/ket-qua", results_page)
+    # Late import: the answers' handlers use this module's keys and helpers.
+    from pakn_web import answers
+
+    answers.add_routes(app)
     # GeoReport names the format in the path: services.json or services.xml.
     fmt = "{format:json|xml}"
     app.router.add_get(f"/open311/v2/services.{fmt}", open311_services)

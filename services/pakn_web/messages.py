@@ -58,6 +58,29 @@ STATUS_LABELS: Final[dict[str, str]] = {
     "duplicate": "Trùng với hồ sơ đã gửi",
 }
 
+# --- published results (/ket-qua) and the citizen's feedback ------------------------------
+RESULTS_BAD_DATE = (
+    "Ngày chưa đúng định dạng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 01/11/2026."
+)
+FEEDBACK_CONTACT_REQUIRED = (
+    "Vui lòng nhập số điện thoại hoặc thư điện tử bạn đã để lại khi gửi phản ánh."
+)
+FEEDBACK_CONTACT_MISMATCH = (
+    "Số điện thoại hoặc thư điện tử không khớp với thông tin đã gửi cùng phản ánh này."
+)
+FEEDBACK_RATING_INVALID = "Vui lòng chấm điểm từ 1 đến 5."
+FEEDBACK_SOLVED_REQUIRED = "Vui lòng cho biết vấn đề đã được giải quyết hay chưa."
+FEEDBACK_NOT_OPEN = "Hồ sơ chưa có kết quả để đánh giá."
+FEEDBACK_COMMENT_TOO_LONG = "Ý kiến dài quá {maximum} ký tự. Vui lòng rút gọn."
+FEEDBACK_THANKS = "Cảm ơn bạn đã đánh giá kết quả xử lý."
+FEEDBACK_REOPENS = (
+    "Cảm ơn bạn. Hồ sơ sẽ được mở lại và chuyển lại cơ quan xử lý, với thời hạn xử lý mới."
+)
+FEEDBACK_TOO_LATE = (
+    "Cảm ơn bạn. Đã quá {days} ngày kể từ khi công khai kết quả nên hồ sơ không được mở lại;"
+    " bạn có thể gửi phản ánh mới."
+)
+FEEDBACK_DEFAULT_COMMENT = "Người dân đánh giá kết quả xử lý."
 # --- public scoreboard (/thong-ke) -----------------------------------------------------------
 
 SCOREBOARD_TITLE: Final = "Thống kê giải quyết phản ánh, kiến nghị"
