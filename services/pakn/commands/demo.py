@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
@@ -23,6 +25,51 @@ def demo_reports() -> list[dict[str, Any]]:
     raw = files("pakn").joinpath("data/demo.yaml").read_text(encoding="utf-8")
     reports: list[dict[str, Any]] = yaml.safe_load(raw)["reports"]
     return reports
+
+
+def demo_chats() -> list[list[str]]:
+    raw = files("pakn").joinpath("data/demo.yaml").read_text(encoding="utf-8")
+    chats: list[list[str]] = yaml.safe_load(raw).get("chats", [])
+    return chats
+
+
+#: A tracking code as the chatbot writes it (123 456 7890).
+_SPOKEN_CODE = re.compile(r"\b(\d{3}) (\d{3}) (\d{4})\b")
+
+
+async def _chat(session: aiohttp.ClientSession, url: str, turns: list[str]) -> str | None:
+    """One conversation through the widget's webhook; the tracking code it ends with."""
+    user = f"demo-{uuid.uuid4().hex[:8]}"
+    replies: list[str] = []
+    for text in turns:
+        async with session.post(url, json={"user_id": user, "text": text}) as response:
+            if response.status != 200:
+                print(f"  ✗ chatbot answered {response.status}: {await response.text()}")
+                return None
+            replies = [str(r) for r in (await response.json())["replies"]]
+    for reply in reversed(replies):
+        if match := _SPOKEN_CODE.search(reply):
+            code = "".join(match.groups())
+            print(f"  → {format_tracking_code(code)}  (chat) {turns[0][:60]}…")
+            return code
+    print(f"  ✗ the chat ended without a tracking code: {replies[-1:]}")
+    return None
+
+
+async def _chats(session: aiohttp.ClientSession, chatbot: str) -> list[str]:
+    try:
+        async with session.get(f"{chatbot}/healthz") as response:
+            if response.status != 200:
+                raise aiohttp.ClientConnectionError(f"healthz {response.status}")
+    except aiohttp.ClientError as exc:
+        print(f"Chatbot not reachable at {chatbot} ({exc}): no chats sent.")
+        return []
+    print(f"Chatting {len(demo_chats())} reports through {chatbot}/webhook/generic (chatbot):")
+    return [
+        code
+        for turns in demo_chats()
+        if (code := await _chat(session, f"{chatbot}/webhook/generic", turns)) is not None
+    ]
 
 
 def _body(report: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -91,10 +138,12 @@ def _local(moment: str | None) -> str:
     return local_text(datetime.fromisoformat(moment))
 
 
-async def run_demo(base: str, wait: float) -> int:
+async def run_demo(base: str, wait: float, chatbot: str | None = None) -> int:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         print(f"Sending {len(demo_reports())} reports to {base} (web/app intake):")
         codes = [c for r in demo_reports() if (c := await _send(session, base, r)) is not None]
+        if chatbot is not None:
+            codes += await _chats(session, chatbot)
         print("Routing:")
         await _follow(session, base, codes, wait)
         print(f"Follow any of them at {base}/tra-cuu?ma=<code>")
@@ -103,8 +152,9 @@ async def run_demo(base: str, wait: float) -> int:
 
 def run(args: argparse.Namespace) -> int:
     base = (args.url or CoreSettings().public_url).rstrip("/")
+    chatbot = args.chatbot_url or f"http://127.0.0.1:{os.environ.get('PAKN_CHATBOT_PORT', '8082')}"
     try:
-        return asyncio.run(run_demo(base, args.wait))
+        return asyncio.run(run_demo(base, args.wait, None if args.no_chat else chatbot.rstrip("/")))
     except aiohttp.ClientConnectionError as exc:
         print(f"Cannot reach the web intake at {base} ({exc}); start the stack with `make run`.")
         return 1
@@ -114,4 +164,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo = subparsers.add_parser("demo", help="send realistic reports and watch them routed")
     demo.add_argument("--url", default=None, help="the web intake (default: PAKN_PUBLIC_URL)")
     demo.add_argument("--wait", type=float, default=20.0, help="seconds to wait for routing")
+    demo.add_argument(
+        "--chatbot-url",
+        default=None,
+        help="the chatbot (default: http://127.0.0.1:$PAKN_CHATBOT_PORT, 8082)",
+    )
+    demo.add_argument("--no-chat", action="store_true", help="send nothing through the chatbot")
     demo.set_defaults(func=run)
