@@ -9,6 +9,27 @@ from typing import Any
 from pakn.ids import format_tracking_code
 from pakn.schema import FIELD_NAMES
 
+#: History actions a citizen is shown (internal ones — notes, operators' edits — are not).
+PUBLIC_STEPS = frozenset(
+    {
+        "received",
+        "needs_info",
+        "triage",
+        "assigned",
+        "reassigned",
+        "redirected",
+        "duplicate",
+        "escalated",
+        "in_progress",
+        "returned",
+        "extended",
+        "resolved",
+        "published",
+        "reopened",
+        "followup",
+    }
+)
+
 #: An agency code → its Vietnamese name (None when the province folder does not know it).
 AgencyNames = Callable[[str], str | None]
 
@@ -66,6 +87,10 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
             else None
         ),
         "duplicate_of": case.get("duplicate_of"),
+        "duplicate_of_display": (
+            format_tracking_code(case["duplicate_of"]) if case.get("duplicate_of") else None
+        ),
+        "timeline": public_timeline(case.get("history") or []),
         "confidential": confidential,
         "public_content": None if confidential else case.get("public_content"),
         "address": location.get("address"),
@@ -77,6 +102,17 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
             else None
         ),
     }
+
+
+def public_timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's history as the public may see it: the step and when, oldest first. Never
+    the actor (a staff login) or the note (it may quote the report or name a person)."""
+    steps = [
+        {"action": entry["action"], "at": _iso(entry.get("at"))}
+        for entry in history
+        if entry.get("action") in PUBLIC_STEPS and isinstance(entry.get("at"), datetime)
+    ]
+    return sorted(steps, key=lambda step: step["at"] or "")
 
 
 def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
@@ -97,6 +133,7 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
                 "escalation",
                 "redirect",
                 "duplicate_of",
+                "duplicate_of_display",
                 "public_content",
                 "address",
                 "lat",
@@ -108,4 +145,5 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
         "co_agencies": [],
         "co_agency_names": [],
         "overdue": False,
+        "timeline": [{"action": "received", "at": received_at.isoformat()}],
     }
