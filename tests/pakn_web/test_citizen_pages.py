@@ -225,9 +225,11 @@ async def test_a_citizen_sending_too_often_gets_a_page_with_the_wait(
         await page.goto(str(web.make_url(f"/tra-cuu?ma={ASSIGNED}")))
         response = await page.goto(str(web.make_url(f"/tra-cuu?ma={ASSIGNED}")))
         assert response is not None and response.status == 429
-        assert response.headers["retry-after"] == "120"
+        # One look-up refills every 2 minutes; a slow machine may take a second of it.
+        wait = int(response.headers["retry-after"])
+        assert 100 <= wait <= 120
         await expect(page.get_by_role("heading", name=messages.RATE_LIMITED_TITLE)).to_be_visible()
-        await expect(page.get_by_text("khoảng 2 phút")).to_be_visible()
+        await expect(page.get_by_text(wait_text(wait))).to_be_visible()
         assert "rate_limited" not in await page.content()
         await _fits_and_is_accessible(page, "429")
     finally:
