@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v $$p && break; \
 	done)
 
-.PHONY: run test install broker test-servers lint format bench clean
+.PHONY: run test install broker test-servers lint format bench fuzz clean
 
 run: install broker  ## the whole stack on the embedded store, in the foreground
 	$(BIN)/pakn up
@@ -39,6 +39,9 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+fuzz: install broker  ## a long, randomised run of the fuzzers (make test runs a bounded one)
+	PAKN_FUZZ_EXAMPLES=$${PAKN_FUZZ_EXAMPLES:-2000} PAKN_FUZZ_RANDOM=1 $(BIN)/pytest tests/faults/test_fuzz.py -k fuzzed
 
 bench: install broker
 	$(BIN)/python -m bench

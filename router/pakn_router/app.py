@@ -7,12 +7,10 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from pakn import http
+from pakn import connections, http, loops
 from pakn.auth.web import mount_staff_auth
-from pakn.bus import Bus
 from pakn.logs import configure_logging
 from pakn.schema import Case, Submission
-from pakn.store import Store, connect_store
 from pakn.worktime import WorkCalendar
 from pakn_router.classification import Classification
 from pakn_router.classify import Classifier
@@ -24,8 +22,8 @@ from pakn_router.settings import RouterSettings
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", RouterSettings)
-STORE = web.AppKey("store", Store)
-BUS = web.AppKey("bus", Bus)
+STORE = connections.STORE
+BUS = connections.BUS
 CLASSIFIER = web.AppKey("classifier", Classifier)
 ROUTER = web.AppKey("router", SubmissionRouter)
 
@@ -49,36 +47,26 @@ def classify_with(classifier: Classifier) -> Callable[[Submission | Case, str], 
     return classify
 
 
-async def _running(app: web.Application) -> AsyncIterator[None]:
+async def _routing(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    store = await connect_store(settings)
-    bus = Bus(settings.amqp_url.get_secret_value(), name="pakn-router")
-    try:
-        await bus.start()
-        router = SubmissionRouter(
-            store=store,
-            bus=bus,
-            classify=classify_with(app[CLASSIFIER]),
-            calendar=WorkCalendar.from_config_dir(settings.config_dir),
-            prefetch=settings.router_prefetch,
-            batch_size=settings.router_batch_size,
-            batch_wait=settings.router_batch_wait,
-            publish_timeout=settings.router_publish_timeout,
-        )
-        await router.start()
-    except BaseException:
-        await bus.close()
-        await store.close()
-        raise
-    app[STORE], app[BUS], app[ROUTER] = store, bus, router
-    app[http.HEALTH_CHECKS].extend(
-        [("store", store.health), ("broker", bus.health), ("routing", router.health)]
+    router = SubmissionRouter(
+        store=app[STORE],
+        bus=app[BUS],
+        classify=classify_with(app[CLASSIFIER]),
+        calendar=WorkCalendar.from_config_dir(settings.config_dir),
+        prefetch=settings.router_prefetch,
+        batch_size=settings.router_batch_size,
+        batch_wait=settings.router_batch_wait,
+        publish_timeout=settings.router_publish_timeout,
     )
+    await router.start()
+    app[ROUTER] = router
+    app[http.HEALTH_CHECKS].append(("routing", router.health))
     log.info("routing with rules %s", app[CLASSIFIER].rules_version)
-    yield
-    await router.stop()
-    await bus.close()
-    await store.close()
+    try:
+        yield
+    finally:
+        await router.stop()
 
 
 async def init_app(settings: RouterSettings) -> web.Application:
@@ -87,12 +75,20 @@ async def init_app(settings: RouterSettings) -> web.Application:
     mount_staff_auth(app, store_key=STORE, settings=settings)
     # Loaded before anything connects: a broken province folder stops the start, loudly.
     app[CLASSIFIER] = Classifier.from_config_dir(settings.config_dir)
-    app.cleanup_ctx.append(_running)
-    # After _running: the monitor's start-up uses the store, bus and router it connects.
+    connections.connect(app, settings, name="pakn-router")
+    app.cleanup_ctx.append(_routing)
+    loops.run_in_app(
+        app,
+        "router.worker",
+        lambda: app[ROUTER].run(),
+        initial_backoff=settings.router_loop_backoff,
+    )
+    # After the router: the monitor's start-up uses the store, bus and router connected above.
     mount_monitor(
         app,
         MonitorKeys(SETTINGS, STORE, BUS, CLASSIFIER, ROUTER),
         sweep_interval=settings.router_sweep_interval,
+        loop_backoff=settings.router_loop_backoff,
     )
     return app
 

@@ -21,6 +21,7 @@ from pakn.schema import (
 )
 from pakn.text import fold, mask_personal_data, search_terms
 from pakn.worktime import WorkCalendar
+from pakn_router import messages
 from pakn_router.classification import Classification
 
 ROUTER = "router"
@@ -123,7 +124,7 @@ def apply_classification(
         note = classification.redirect.reason
     elif classification.decision == "triage":
         case.status = Status.TRIAGE
-        note = "; ".join(classification.notes) or "độ tin cậy thấp, chờ cán bộ phân loại"
+        note = "; ".join(classification.notes) or messages.LOW_CONFIDENCE
     else:
         case.status = Status.ASSIGNED
         case.lead_agency = classification.lead_agency
@@ -144,7 +145,7 @@ def mark_needs_info(case: Case, now: datetime) -> None:
     case.status = Status.NEEDS_INFO
     case.sla = Sla(paused=[Pause(**{"from": case.received_at})])
     missing = ", ".join(f"{p.field}: {p.code}" for p in case.problems)
-    _record(case, EventKind.NEEDS_INFO, now, f"thiếu thông tin ({missing})")
+    _record(case, EventKind.NEEDS_INFO, now, messages.MISSING_INFORMATION.format(missing=missing))
 
 
 def mark_duplicate(case: Case, first_code: str, first_lead: str | None, now: datetime) -> None:
@@ -152,7 +153,7 @@ def mark_duplicate(case: Case, first_code: str, first_lead: str | None, now: dat
     case.status = Status.DUPLICATE
     case.duplicate_of = first_code
     case.lead_agency = first_lead
-    note = f"trùng với hồ sơ {format_tracking_code(first_code)}"
+    note = messages.DUPLICATE_OF.format(code=format_tracking_code(first_code))
     _record(case, EventKind.DUPLICATE, now, note)
 
 

@@ -4,7 +4,6 @@ events (through an outbox on the case), then acks — in that order, so nothing 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,14 +13,20 @@ from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
-from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError, ConnectionFailure
+from pymongo.errors import ConnectionFailure
 
-from pakn.bus import SUBMISSIONS_QUEUE, Bus, BusError, Consumer
+from pakn.bus import (
+    SUBMISSIONS_QUEUE,
+    Bus,
+    BusError,
+    BusUnavailable,
+    Consumer,
+    PublishTimeout,
+    delivery_channel_closed,
+)
 from pakn.schema import (
     ACCEPTED_SCHEMA_VERSIONS,
     Case,
-    CaseEvent,
     HistoryEntry,
     Status,
     Submission,
@@ -29,7 +34,8 @@ from pakn.schema import (
 )
 from pakn.store import Store
 from pakn.worktime import WorkCalendar
-from pakn_router import metrics
+from pakn_router import case_repository as repository
+from pakn_router import messages, metrics
 from pakn_router.cases import (
     ROUTER,
     apply_classification,
@@ -46,18 +52,11 @@ log = logging.getLogger(__name__)
 
 #: A repeat this recent of an open case is its duplicate; an older one is a new report.
 DUPLICATE_WINDOW = timedelta(days=30)
-#: Statuses a repeat is a duplicate of (a repeat of a resolved case is a new report).
-OPEN_STATUSES = [
-    s.value
-    for s in (
-        Status.RECEIVED,
-        Status.NEEDS_INFO,
-        Status.TRIAGE,
-        Status.ASSIGNED,
-        Status.IN_PROGRESS,
-    )
-]
-DUPLICATE_KEY = 11000
+#: A submission whose routing failed unexpectedly this many times is dead-lettered (stage
+#: ``route``, with the error) instead of being tried again: the next ones are routed.
+MAX_ROUTE_ATTEMPTS = 3
+#: The dead letter's reason then (technical, like every dead-letter reason: for ops).
+ROUTING_FAILED = "routing failed {attempts} times: {error}"
 
 Classify = Callable[[Submission | Case, str], Classification]
 
@@ -110,7 +109,9 @@ class Delivery:
     submission: Submission
 
 
-TRANSIENT = (ConnectionFailure, BusError, TimeoutError)
+#: Failures that pass by themselves (a link away): the batch is held and tried again. A
+#: rejected or unroutable publish is not one of them: it fails the same way every time.
+TRANSIENT = (ConnectionFailure, PublishTimeout, BusUnavailable, TimeoutError)
 
 
 class SubmissionRouter:
@@ -127,6 +128,7 @@ class SubmissionRouter:
         batch_size: int = 50,
         batch_wait: float = 0.02,
         publish_timeout: float = 10.0,
+        max_route_attempts: int = MAX_ROUTE_ATTEMPTS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
@@ -138,14 +140,19 @@ class SubmissionRouter:
         self.batch_wait = batch_wait
         self.publish_timeout = publish_timeout
         self.clock = clock
+        self.max_route_attempts = max_route_attempts
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._consumer: Consumer | None = None
-        self._worker: asyncio.Task[None] | None = None
+        #: Deliveries whose routing failed unexpectedly, tried again one by one when the
+        #: worker restarts; with their attempts and last error, by submission id.
+        self._held: list[Delivery] = []
+        self._attempts: dict[str, int] = {}
+        self._errors: dict[str, str] = {}
         self.last_error: str | None = None
 
     async def start(self) -> None:
+        """Publish what a crash left in outboxes, then start consuming (``run`` routes)."""
         await self.flush_outbox({"outbox.0": {"$exists": True}})
-        self._worker = asyncio.create_task(self._work(), name="router-batches")
         self._consumer = await self.bus.consume(
             SUBMISSIONS_QUEUE, self._inbox.put, prefetch=self.prefetch
         )
@@ -153,32 +160,37 @@ class SubmissionRouter:
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.cancel()  # unacked deliveries return to the queue
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            self._consumer = None
 
     async def health(self) -> str | None:
         return self.last_error
 
     # --- batching -----------------------------------------------------------------------
 
-    async def _work(self) -> None:
+    async def run(self) -> None:
+        """The worker, run under supervision (pakn.loops): an unexpected failure ends it,
+        is seen, and on the restart the deliveries it held are routed one by one."""
         while True:
-            batch = [await self._inbox.get()]
-            deadline = time.monotonic() + self.batch_wait
-            while len(batch) < self.batch_size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 and self._inbox.empty():
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._inbox.get(), max(remaining, 0)))
-                except TimeoutError:
-                    break
-            await self.process(batch)
+            if self._held:
+                await self._retry_held()
+                continue
+            await self.process(await self._next_batch())
+
+    async def _next_batch(self) -> list[AbstractIncomingMessage]:
+        batch = [await self._inbox.get()]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and self._inbox.empty():
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._inbox.get(), max(remaining, 0)))
+            except TimeoutError:
+                break
+        return batch
 
     async def process(self, batch: Sequence[AbstractIncomingMessage]) -> None:
-        """Route one batch; transient failures are retried while the deliveries are held."""
+        """Route one batch: poison is dead-lettered, the rest routed and then acked."""
         started = time.perf_counter()
         metrics.BATCH_SIZE.observe(len(batch))
         deliveries: list[Delivery] = []
@@ -187,9 +199,30 @@ class SubmissionRouter:
                 deliveries.append(Delivery(message, parse_submission(message)))
             except Poison as poison:
                 await self._dead_letter(message, poison)
+        await self._settle(deliveries)
+        metrics.LATENCY.observe(time.perf_counter() - started)
+
+    async def _retry_held(self) -> None:
+        """Route held deliveries one at a time, so one that fails cannot hold the others."""
+        while self._held:
+            delivery = self._held.pop(0)
+            sid = delivery.submission.submission_id
+            if delivery_channel_closed(delivery.message):
+                continue  # the broker took it back when its channel closed: it comes again
+            attempts = self._attempts.get(sid, 0)
+            if attempts >= self.max_route_attempts:
+                reason = ROUTING_FAILED.format(attempts=attempts, error=self._errors.get(sid, "?"))
+                await self._dead_letter(delivery.message, Poison(reason, "route", "route_error"))
+                self._forget(sid)
+                continue
+            await self._settle([delivery])
+
+    async def _settle(self, deliveries: list[Delivery]) -> None:
+        """Route and ack; transient failures are retried while the deliveries are held, and
+        an unexpected one puts them aside (``_held``) and ends the worker, to be seen."""
         backoff = 0.2
         while deliveries:
-            if all(_channel_closed(d.message) for d in deliveries):
+            if all(delivery_channel_closed(d.message) for d in deliveries):
                 # The broker took these back when the channel died; they come again.
                 log.warning("dropping a batch of %d: its channel closed", len(deliveries))
                 return
@@ -208,9 +241,22 @@ class SubmissionRouter:
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 15.0)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                for delivery in deliveries:
+                    sid = delivery.submission.submission_id
+                    self._attempts[sid] = self._attempts.get(sid, 0) + 1
+                    self._errors[sid] = error
+                self._held[:0] = deliveries
+                metrics.ROUTING_FAILURES.labels(type(exc).__name__).inc()
+                raise
         for delivery in deliveries:
+            self._forget(delivery.submission.submission_id)
             await _ack(delivery.message)
-        metrics.LATENCY.observe(time.perf_counter() - started)
+
+    def _forget(self, sid: str) -> None:
+        self._attempts.pop(sid, None)
+        self._errors.pop(sid, None)
 
     async def _dead_letter(self, message: AbstractIncomingMessage, poison: Poison) -> None:
         log.error("dead-lettering %s at %s: %s", message.message_id, poison.stage, poison.reason)
@@ -222,7 +268,7 @@ class SubmissionRouter:
                 )
                 break
             except BusError as exc:
-                if _channel_closed(message):
+                if delivery_channel_closed(message):
                     return
                 log.warning("dead letter not confirmed, retrying: %s", exc)
                 await asyncio.sleep(backoff)
@@ -236,19 +282,7 @@ class SubmissionRouter:
         now = self.clock()
         submissions = [d.submission for d in deliveries]
         ids = [s.submission_id for s in submissions]
-        done = {
-            doc["submission_id"]
-            async for doc in self.store.cases.find(
-                {"submission_id": {"$in": ids}}, {"submission_id": 1}
-            )
-        }
-        done |= {
-            f["submission_id"]
-            async for doc in self.store.cases.find(
-                {"followups.submission_id": {"$in": ids}}, {"followups.submission_id": 1}
-            )
-            for f in doc["followups"]
-        }
+        done = await repository.routed_submission_ids(self.store, ids)
         fresh = [s for s in _unique(submissions) if s.submission_id not in done]
         touched: set[str] = set(ids)
 
@@ -261,14 +295,14 @@ class SubmissionRouter:
                     continue
             new_cases.append(self._new_case(submission, now))
         await self._mark_duplicates(new_cases, now)
-        if new_cases:
-            await self._upsert(new_cases)
+        await repository.insert_new(self.store, new_cases)
         await self.flush_outbox({"submission_id": {"$in": sorted(touched)}})
 
     def _new_case(self, submission: Submission, now: datetime) -> Case:
         case = open_case(submission, now)
         if submission.in_reply_to is not None:
-            case.history.append(_note(now, f"không tìm thấy hồ sơ {submission.in_reply_to}"))
+            note = messages.PARENT_NOT_FOUND.format(code=submission.in_reply_to)
+            case.history.append(_note(now, note))
         if submission.problems:
             mark_needs_info(case, now)
             return case
@@ -279,19 +313,10 @@ class SubmissionRouter:
 
     async def _mark_duplicates(self, cases: list[Case], now: datetime) -> None:
         """An exact repeat (same words, same person) of an open case is its duplicate."""
-        prints = [c.fingerprint for c in cases if c.status != Status.NEEDS_INFO]
+        prints = [c.fingerprint for c in cases if c.fingerprint and c.status != Status.NEEDS_INFO]
         if not prints:
             return
-        firsts: dict[str, tuple[str, str | None]] = {}
-        async for doc in self.store.cases.find(
-            {
-                "fingerprint": {"$in": prints},
-                "status": {"$in": OPEN_STATUSES},
-                "received_at": {"$gte": now - DUPLICATE_WINDOW},
-            },
-            {"fingerprint": 1, "tracking_code": 1, "lead_agency": 1},
-        ).sort("received_at", 1):
-            firsts.setdefault(doc["fingerprint"], (doc["tracking_code"], doc.get("lead_agency")))
+        firsts = await repository.first_open_repeats(self.store, prints, now - DUPLICATE_WINDOW)
         for case in sorted(cases, key=lambda c: c.received_at):
             if case.fingerprint is None or case.status == Status.NEEDS_INFO:
                 continue
@@ -302,63 +327,43 @@ class SubmissionRouter:
             case.outbox.clear()
             mark_duplicate(case, first[0], first[1], now)
 
-    async def _upsert(self, cases: Iterable[Case]) -> None:
-        operations = [
-            UpdateOne(
-                {"submission_id": case.submission_id},
-                {"$setOnInsert": dump_for_store(case)},
-                upsert=True,
-            )
-            for case in cases
-        ]
-        try:
-            await self.store.cases.bulk_write(operations, ordered=False)
-        except BulkWriteError as exc:
-            # Another router instance inserted the same case first: that is the idempotence
-            # working, not an error. Anything else is.
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != DUPLICATE_KEY for error in errors):
-                raise
-
     async def _add_followup(self, submission: Submission, now: datetime) -> str | None:
         """Append to the case it replies to; a needs_info case is then routed. Returns the
         parent's submission_id, or None when there is no such case (routed on its own)."""
-        doc = await self.store.cases.find_one({"tracking_code": submission.in_reply_to})
-        if doc is None:
+        assert submission.in_reply_to is not None
+        parent = await repository.find_case(self.store, submission.in_reply_to)
+        if parent is None:
             return None
-        doc.pop("_id", None)
-        parent = Case.model_validate(doc)
         followup = followup_of(submission)
-        parent.followups.append(followup)
-        update: dict[str, Any] = {
-            "$push": {
-                "followups": dump_for_store(followup),
-                "history": dump_for_store(_note(now, f"bổ sung: {submission.tracking_code}")),
-            },
-            "$set": {"updated_at": now},
-        }
+        added = _note(now, messages.FOLLOWUP_ADDED.format(code=submission.tracking_code))
+        history_before, outbox_before = len(parent.history), len(parent.outbox)
+        fields: tuple[str, ...] = ("updated_at",)
+        parent.updated_at = now
         if parent.status == Status.NEEDS_INFO:
             # The citizen answered: the clock runs again and the case is routed.
             paused = close_pause(parent.sla.paused, now)
+            parent.followups.append(followup)
             classification = self.classify(parent, combined_text(parent))
-            history_before, outbox_before = len(parent.history), len(parent.outbox)
             apply_classification(parent, classification, self.calendar, now, paused=paused)
             metrics.record_decision(parent, classification)
-            routed = dump_for_store(parent)
-            update["$set"].update({key: routed[key] for key in ROUTED_KEYS})
-            update["$push"]["history"] = {
-                "$each": [update["$push"]["history"], *routed["history"][history_before:]]
-            }
-            # Only the events this change adds: any still in the stored outbox stay there.
-            update["$push"]["outbox"] = {"$each": routed["outbox"][outbox_before:]}
-        result = await self.store.cases.update_one(
+            fields += ROUTED_KEYS
+        update = repository.change_update(
+            parent,
+            fields=fields,
+            history_before=history_before,
+            outbox_before=outbox_before,
+            pushed_history=[dump_for_store(added)],
+        )
+        update["$push"]["followups"] = dump_for_store(followup)
+        applied = await repository.update_case(
+            self.store,
             {
                 "submission_id": parent.submission_id,
                 "followups.submission_id": {"$ne": submission.submission_id},
             },
             update,
         )
-        if result.matched_count == 0:
+        if not applied:
             log.info("follow-up %s already on %s", submission.submission_id, parent.tracking_code)
         return parent.submission_id
 
@@ -366,13 +371,8 @@ class SubmissionRouter:
 
     async def flush_outbox(self, query: dict[str, Any]) -> int:
         """Publish every pending event of the matching cases (confirmed), then drop it."""
-        outboxes = [
-            (doc["submission_id"], doc["outbox"])
-            async for doc in self.store.cases.find(
-                {**query, "outbox.0": {"$exists": True}}, {"submission_id": 1, "outbox": 1}
-            )
-        ]
-        pending = [CaseEvent.model_validate(raw) for _, outbox in outboxes for raw in outbox]
+        outboxes = await repository.pending_outboxes(self.store, query)
+        pending = repository.outbox_events(outboxes)
         if not pending:
             return 0
         # All in flight at once (the bus bounds them); any failure leaves every event in its
@@ -382,16 +382,7 @@ class SubmissionRouter:
         )
         for case_event in pending:
             metrics.EVENTS.labels(case_event.event.value).inc()
-        # Emptied only if unchanged since read: an event added meanwhile (an operator's
-        # action) keeps the whole outbox, so it is published next time and none is lost.
-        # ($set on an exact match is also far cheaper than $pull on the embedded store.)
-        await self.store.cases.bulk_write(
-            [
-                UpdateOne({"submission_id": submission, "outbox": outbox}, {"$set": {"outbox": []}})
-                for submission, outbox in outboxes
-            ],
-            ordered=False,
-        )
+        await repository.clear_outboxes(self.store, outboxes)
         return len(pending)
 
 
@@ -407,11 +398,6 @@ def _unique(submissions: Iterable[Submission]) -> list[Submission]:
 
 def _note(now: datetime, text: str) -> HistoryEntry:
     return HistoryEntry(at=now, actor=ROUTER, action="note", note=text)
-
-
-def _channel_closed(message: AbstractIncomingMessage) -> bool:
-    channel = getattr(message, "channel", None)
-    return bool(channel is not None and getattr(channel, "is_closed", False))
 
 
 async def _ack(message: AbstractIncomingMessage) -> None:

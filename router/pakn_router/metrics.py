@@ -37,6 +37,11 @@ RETRIES = Counter(
     "pakn_router_retries_total", "Batches held and retried after a transient failure", ["error"]
 )
 #: Set by the monitor's sweep (every 30 s): what waits for people, for dashboards and alerts.
+ROUTING_FAILURES = Counter(
+    "pakn_router_routing_failures_total",
+    "Batches whose routing failed unexpectedly (retried one by one, then dead-lettered)",
+    ["error"],
+)
 WAITING = Gauge("pakn_router_cases_waiting", "Cases waiting for people, by status", ["status"])
 OVERDUE = Gauge("pakn_router_overdue_cases", "Running cases past their deadline")
 DEAD_LETTERS_WAITING = Gauge(

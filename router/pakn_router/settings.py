@@ -18,3 +18,6 @@ class RouterSettings(StaffServiceSettings):
     router_publish_timeout: float = Field(default=10.0, gt=0)
     #: How often the monitor's sweep flags overdue cases, escalates and re-sends stale events.
     router_sweep_interval: float = Field(default=30.0, gt=0)
+    #: A background loop that failed (the worker, the sweeper, the dead-letter keeper) starts
+    #: again after this many seconds, doubling up to a minute while it keeps failing.
+    router_loop_backoff: float = Field(default=1.0, gt=0)

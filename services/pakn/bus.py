@@ -29,9 +29,9 @@ from aio_pika.abc import (
     ExchangeType,
     HeadersType,
 )
-from aio_pika.connection import make_url
 from aio_pika.exceptions import (
     CONNECTION_EXCEPTIONS,
+    ChannelInvalidStateError,
     ChannelNotFoundEntity,
     ChannelPreconditionFailed,
     DeliveryError,
@@ -41,6 +41,7 @@ from aiormq.exceptions import ChannelAccessRefused
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel
 
+from pakn.brokers import node_name, robust_connection
 from pakn.metrics import LATENCY_BUCKETS
 from pakn.schema import SCHEMA_VERSION, CaseEvent, Submission, dump_for_bus
 
@@ -328,6 +329,17 @@ def _is_own_cancellation() -> bool:
     return task is None or task.cancelling() > 0
 
 
+def delivery_channel_closed(message: AbstractIncomingMessage) -> bool:
+    """Whether the channel ``message`` came on is closed (the broker then has it back and
+    delivers it again; acking it is pointless). aio-pika 10 raises ChannelInvalidStateError
+    on reading a closed channel's ``message.channel``: that, too, means closed."""
+    try:
+        channel = message.channel
+    except ChannelInvalidStateError:
+        return True
+    return bool(channel.is_closed)
+
+
 # --- The bus ---------------------------------------------------------------------------------
 
 Handler = Callable[[AbstractIncomingMessage], Awaitable[Any]]
@@ -394,8 +406,9 @@ class Bus:
             raise RuntimeError("a Bus is started once")
         # Built here rather than by aio_pika.connect_robust, which leaves the connection it made
         # unclosed when the first connect fails (a "never awaited" warning at collection).
-        connection = aio_pika.RobustConnection(
-            make_url(self._url),
+        # Several nodes in the URL: a connection that fails over between them.
+        connection = robust_connection(
+            self._url,
             reconnect_interval=self._reconnect_interval,
             client_properties={"connection_name": self._name},
         )
@@ -462,6 +475,14 @@ class Bus:
         log.info("broker connection re-established")
 
     # -- health --
+
+    @property
+    def node(self) -> str | None:
+        """``host:port`` of the broker node the connection is on (or last tried)."""
+        connection = self._connection
+        if connection is None:
+            return None
+        return node_name(getattr(connection, "url", ""))
 
     @property
     def is_connected(self) -> bool:

@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram,
 
 from pakn import messages
 from pakn.metrics import LATENCY_BUCKETS
+from pakn.text import without_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -307,8 +308,9 @@ def run_app(
 
 
 def json_text(body: object) -> str:
-    """JSON as people can read it in a log or a terminal: Vietnamese stays Vietnamese."""
-    return json.dumps(body, ensure_ascii=False)
+    """JSON as people can read it in a log or a terminal: Vietnamese stays Vietnamese (and
+    a lone surrogate that came in with a request cannot make the answer unsendable)."""
+    return without_surrogates(json.dumps(body, ensure_ascii=False))
 
 
 def json_response(

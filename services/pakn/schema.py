@@ -62,6 +62,20 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
 
 
+#: The status groups, defined once. Open: still being dealt with (a repeat of an open case is
+#: its duplicate; Open311 shows it "open"). Running: with an agency, its deadline running
+#: (flagged overdue, escalated).
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {Status.RECEIVED, Status.NEEDS_INFO, Status.TRIAGE, Status.ASSIGNED, Status.IN_PROGRESS}
+)
+RUNNING_STATUSES: frozenset[Status] = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
+
+
+def status_values(statuses: frozenset[Status]) -> list[str]:
+    """A status group as the strings stored in ``cases.status`` (for ``$in``), in order."""
+    return sorted(status.value for status in statuses)
+
+
 class Priority(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
@@ -337,6 +351,16 @@ class Case(Submission):
     #: crash between the write and the publish re-publishes instead of losing the event.
     outbox: list[CaseEvent] = Field(default_factory=list)
     updated_at: UtcDatetime | None = None
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        # Overrides the bus's rule (Submission): a stored case is read whatever version wrote
+        # it, for as long as it is kept; older ones are upgraded on reading
+        # (pakn_router.case_repository). Only a version newer than this code is refused.
+        if value > SCHEMA_VERSION:
+            raise ValueError(f"case written by a newer version ({value} > {SCHEMA_VERSION})")
+        return value
 
     @field_validator("field")
     @classmethod

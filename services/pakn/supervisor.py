@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import aio_pika
 import aiohttp
 
+from pakn.brokers import broker_urls, node_name
 from pakn.embedded import EmbeddedStore, ensure_embedded_store
 from pakn.http import EXIT_PORT_BUSY, port_busy_line, port_in_use
 from pakn.service import ServiceSpec
@@ -42,13 +43,17 @@ class _Child:
 
 
 async def broker_problem(amqp_url: str) -> str | None:
-    """Why the broker cannot be reached, or None when it answers."""
-    try:
-        connection = await asyncio.wait_for(aio_pika.connect(amqp_url), 5)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    await connection.close()
-    return None
+    """Why no broker node can be reached, or None when one answers."""
+    problems: list[str] = []
+    for url in broker_urls(amqp_url):
+        try:
+            connection = await asyncio.wait_for(aio_pika.connect(url), 5)
+        except Exception as exc:
+            problems.append(f"{node_name(url)}: {type(exc).__name__}: {exc}")
+            continue
+        await connection.close()
+        return None
+    return "; ".join(problems)
 
 
 async def _spawn(child: _Child) -> None:

@@ -36,6 +36,19 @@ _WHITESPACE = re.compile(r"\s+")
 _D_FOLD = str.maketrans({"đ": "d", "ð": "d"})
 
 
+#: A lone surrogate (JSON's "\ud800", a broken client) can be neither stored nor sent.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogates(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: safe to encode, store and show."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def nfc(text: str) -> str:
     """``text`` in Unicode NFC: one code point per Vietnamese letter ("ế", not e + ◌̂ + ◌́).
 

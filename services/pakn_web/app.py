@@ -20,10 +20,10 @@ from pakn.connections import STORE
 from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_code
 from pakn.intake import metrics as intake_metrics
 from pakn.intake.messages import message_for
-from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable
+from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
 from pakn.intake.reservations import IdempotencyConflict, lookup_reservation
 from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
-from pakn.intake.validation import FieldError, Report, validate_report
+from pakn.intake.validation import FieldError, Report, displayable, validate_report
 from pakn.logs import configure_logging
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
@@ -31,7 +31,15 @@ from pakn.territory import load as load_province
 from pakn.worktime import local_text
 from pakn_web import kept as kept_files
 from pakn_web import messages, metrics, open311
-from pakn_web.body import MAX_BODY_BYTES, BadRequest, BodyTooLarge, read_submission
+from pakn_web.body import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    BodyTooLarge,
+    InvalidIdempotencyKey,
+    checked_idempotency_key,
+    read_form,
+    read_submission,
+)
 from pakn_web.kept import KeptFile
 from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
@@ -167,6 +175,9 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
             text=http.json_text({"error": "too_large", "message": text}),
             content_type="application/json",
         ) from None
+    except InvalidIdempotencyKey:
+        intake_metrics.count_refused(channel.value, "bad_request")
+        return http.json_error(400, "invalid_idempotency_key", messages.IDEMPOTENCY_KEY_INVALID)
     except BadRequest as exc:
         intake_metrics.count_refused(channel.value, "bad_request")
         return http.json_error(400, "bad_request", messages.BAD_REQUEST, detail=str(exc))
@@ -199,6 +210,11 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
         )
     except IdempotencyConflict:
         return http.json_error(409, "idempotency_conflict", messages.CONFLICT)
+    except SubmissionRejected as exc:
+        refused = [FieldError(f, "invalid", message_for("invalid", f)) for f in exc.fields]
+        if html:
+            return await _render_form(request, read.fields, refused, read.idempotency_key, 422)
+        return http.json_response({"errors": [e.as_json() for e in refused]}, status=422)
     except IntakeUnavailable as exc:
         retry_after = {"Retry-After": str(exc.retry_after)}
         if html:
@@ -344,7 +360,7 @@ async def _render_form(
     notice: str | None = None,
     kept: Sequence[KeptFile] = (),
 ) -> web.Response:
-    context = _form_context(fields, errors, idempotency_key)
+    context = _form_context(displayable(fields), errors, idempotency_key)
     context["notice"] = notice
     context["communes"] = request.app[COMMUNES]
     context["kept_files"] = [
@@ -437,7 +453,7 @@ async def open311_definition(request: web.Request) -> web.Response:
     fmt = _open311_format(request)
     found = open311.definition(request.app[PROVINCE], request.match_info["service_code"])
     if found is None:
-        return open311.error(404, "service_code not found", fmt)
+        return open311.error(404, messages.OPEN311_UNKNOWN_SERVICE, fmt)
     return open311.respond(found, fmt, root="service_definition")
 
 
@@ -445,10 +461,17 @@ async def open311_post(request: web.Request) -> web.Response:
     app = request.app
     fmt = _open311_format(request)
     _client_limit(request, app[SUBMIT_LIMITER], "submit")
-    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    try:
+        form = dict((await read_form(request)).items())
+    except (BadRequest, BodyTooLarge):
+        return open311.error(400, messages.OPEN311_UNREADABLE, fmt)
+    try:
+        key = checked_idempotency_key(request.headers.get("Idempotency-Key"))
+    except InvalidIdempotencyKey:
+        return open311.error(400, messages.IDEMPOTENCY_KEY_INVALID, fmt)
     code = form.get("service_code", "")
     if open311.definition(app[PROVINCE], code) is None:
-        return open311.error(400, "service_code not found", fmt)
+        return open311.error(400, messages.OPEN311_UNKNOWN_SERVICE, fmt)
     now = datetime.now(UTC)
     result = validate_report(open311.to_submission_fields(form, now), now=now)
     if isinstance(result, list):
@@ -460,10 +483,12 @@ async def open311_post(request: web.Request) -> web.Response:
             channel=Channel.WEB,
             report=result,
             uploads=[],
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            idempotency_key=key,
         )
     except IdempotencyConflict:
         return open311.error(409, messages.CONFLICT, fmt)
+    except SubmissionRejected as exc:
+        return open311.error(400, f"{messages.BAD_REQUEST} ({', '.join(exc.fields)})", fmt)
     except IntakeUnavailable as exc:
         response = open311.error(503, messages.BROKER_UNAVAILABLE, fmt)
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -486,10 +511,10 @@ async def open311_request(request: web.Request) -> web.Response:
     _client_limit(request, request.app[LOOKUP_LIMITER], "lookup")
     codes = open311.parse_ids(request.match_info["service_request_id"])
     if not codes:
-        return open311.error(400, "service_request_id is not a valid tracking code", fmt)
+        return open311.error(400, messages.OPEN311_INVALID_ID, fmt)
     found = await _open311_found(request, codes)
     if not found:
-        return open311.error(404, "service_request_id not found", fmt)
+        return open311.error(404, messages.CASE_NOT_FOUND, fmt)
     return open311.respond(found, fmt, root="service_requests")
 
 
@@ -500,7 +525,7 @@ async def open311_requests(request: web.Request) -> web.Response:
     if request.query.get("service_request_id"):
         codes = open311.parse_ids(request.query["service_request_id"])
         if not codes:
-            return open311.error(400, "service_request_id is not a valid tracking code", fmt)
+            return open311.error(400, messages.OPEN311_INVALID_ID, fmt)
         found = await _open311_found(request, codes[: open311.MAX_RESULTS])
         return open311.respond(found, fmt, root="service_requests")
     try:

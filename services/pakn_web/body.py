@@ -6,11 +6,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDict, MultiDictProxy
 
 from pakn.intake.uploads import MAX_FILE_BYTES, Upload, UploadBatch
 from pakn.intake.validation import FieldError
@@ -28,6 +31,23 @@ CHUNK = 64 * 1024
 
 class BadRequest(Exception):
     """The body could not be read at all (not JSON, broken multipart)."""
+
+
+class InvalidIdempotencyKey(BadRequest):
+    """The Idempotency-Key is longer than a channel reference may be, or not printable."""
+
+
+#: Printable ASCII, at most the schema's channel_ref length: checked before anything is kept.
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,512}")
+
+
+def checked_idempotency_key(value: str | None) -> str | None:
+    """The key as given (None when absent); InvalidIdempotencyKey when it cannot be one."""
+    if value is None or value == "":
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(value):
+        raise InvalidIdempotencyKey("invalid Idempotency-Key")
+    return value
 
 
 class BodyTooLarge(Exception):
@@ -51,6 +71,30 @@ class ReadSubmission:
     @property
     def errors(self) -> list[FieldError]:
         return self.files.errors
+
+
+#: What a malformed body raises while aiohttp reads it: a bad part header (a NUL in a
+#: filename), a missing or wrong boundary, a truncated body, an unknown or undecodable charset.
+UNREADABLE = (
+    ValueError,
+    AssertionError,
+    UnicodeDecodeError,
+    LookupError,
+    HttpProcessingError,
+    web.HTTPBadRequest,
+)
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str]:
+    """The text fields of an urlencoded or multipart form (Open311, the HTML form without
+    files); BadRequest when the body cannot be read as one."""
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise BodyTooLarge from exc
+    except UNREADABLE as exc:
+        raise BadRequest(f"the form cannot be read: {type(exc).__name__}") from exc
+    return MultiDictProxy(MultiDict((k, v) for k, v in form.items() if isinstance(v, str)))
 
 
 #: HTML form field names → the dotted names of the JSON API and of error reports.
@@ -135,8 +179,8 @@ async def read_multipart(request: web.Request) -> ReadSubmission:
                     kept_tokens.append(value)
                 else:
                     form[name] = value
-    except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
-        raise BadRequest(str(exc)) from exc
+    except UNREADABLE as exc:
+        raise BadRequest(f"the form cannot be read: {type(exc).__name__}") from exc
     files.finish()
     return ReadSubmission(
         fields=flatten_form(form),
@@ -151,7 +195,8 @@ async def read_json(request: web.Request) -> ReadSubmission:
         body = json.loads(await request.read())
     except web.HTTPRequestEntityTooLarge as exc:
         raise BodyTooLarge from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: JSON nested a thousand deep.
         raise BadRequest("the body is not valid JSON") from exc
     if not isinstance(body, Mapping):
         raise BadRequest("the body must be a JSON object")
@@ -183,8 +228,8 @@ async def read_submission(request: web.Request) -> ReadSubmission:
         if request.content_type == "multipart/form-data":
             read = await read_multipart(request)
         else:
-            form = await request.post()
-            flat = {k: v for k, v in form.items() if isinstance(v, str)}
+            form = await read_form(request)
+            flat = dict(form.items())
             read = ReadSubmission(
                 fields=flatten_form(flat),
                 idempotency_key=flat.get("idempotency_key") or None,
@@ -192,5 +237,7 @@ async def read_submission(request: web.Request) -> ReadSubmission:
             )
     else:
         raise BadRequest(f"unsupported content type {request.content_type!r}")
-    read.idempotency_key = request.headers.get("Idempotency-Key") or read.idempotency_key
+    read.idempotency_key = checked_idempotency_key(
+        request.headers.get("Idempotency-Key") or read.idempotency_key
+    )
     return read

@@ -26,6 +26,23 @@ CONFLICT: Final = (
 )
 BODY_TOO_LARGE: Final = "Dữ liệu gửi lên vượt quá {maximum_mb} MB. Vui lòng bớt tệp đính kèm."
 BAD_REQUEST: Final = "Dữ liệu gửi lên không đọc được. Vui lòng kiểm tra lại."
+IDEMPOTENCY_KEY_INVALID: Final = (
+    "Mã gửi (Idempotency-Key) không hợp lệ: tối đa 512 ký tự ASCII in được."
+)
+OPEN311_UNREADABLE: Final = (
+    "Không đọc được yêu cầu: dữ liệu phải là biểu mẫu (form) hợp lệ theo GeoReport v2."
+)
+OPEN311_UNKNOWN_SERVICE: Final = (
+    "Không có dịch vụ (service_code) này. Xem danh sách ở services.json."
+)
+OPEN311_INVALID_ID: Final = (
+    "Mã hồ sơ (service_request_id) không hợp lệ: mã gồm 10 chữ số, chữ số cuối để kiểm tra."
+)
+OPEN311_BAD_DATE: Final = "{name} phải là thời điểm theo W3C, ví dụ 2026-01-01T00:00:00+07:00."
+OPEN311_DATE_NEEDS_ZONE: Final = "{name} cần có múi giờ, ví dụ 2026-01-01T00:00:00+07:00."
+OPEN311_END_BEFORE_START: Final = "end_date phải sau start_date."
+OPEN311_SPAN_TOO_LONG: Final = "Khoảng từ start_date đến end_date không được quá 90 ngày."
+OPEN311_BAD_STATUS: Final = "status chỉ nhận open hoặc closed (cách nhau bởi dấu phẩy)."
 CASE_NOT_FOUND: Final = "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã."
 ERRORS_HEADING: Final = "Phản ánh chưa gửi được. Vui lòng sửa {count} mục sau:"
 

@@ -127,9 +127,9 @@ def _w3c(name: str, raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadQuery(f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00Z") from None
+        raise BadQuery(messages.OPEN311_BAD_DATE.format(name=name)) from None
     if moment.tzinfo is None:
-        raise BadQuery(f"{name} needs a time zone, e.g. 2026-01-01T00:00:00+07:00")
+        raise BadQuery(messages.OPEN311_DATE_NEEDS_ZONE.format(name=name))
     return moment.astimezone(UTC)
 
 
@@ -149,9 +149,9 @@ def parse_list_query(query: Mapping[str, str], now: datetime) -> ListQuery:
     if end is None:
         end = start + MAX_SPAN
     if end < start:
-        raise BadQuery("end_date is before start_date")
+        raise BadQuery(messages.OPEN311_END_BEFORE_START)
     if end - start > MAX_SPAN:
-        raise BadQuery("start_date and end_date may not span more than 90 days")
+        raise BadQuery(messages.OPEN311_SPAN_TOO_LONG)
     statuses: set[str] = set()
     for status in _listed(query.get("status", "")) or ["open", "closed"]:
         if status == "open":
@@ -159,7 +159,7 @@ def parse_list_query(query: Mapping[str, str], now: datetime) -> ListQuery:
         elif status == "closed":
             statuses |= CLOSED_STATUSES
         else:
-            raise BadQuery("status must be open or closed (comma delimited)")
+            raise BadQuery(messages.OPEN311_BAD_STATUS)
     return ListQuery(
         start=start,
         end=end,

@@ -25,6 +25,7 @@ SOURCE_DIRS = ("services", "router", "intake-email", "intake-hotline", "intake-c
 COMPOSE_SECRETS = {
     "PAKN_SESSION_SECRET": "test-session-secret",
     "PAKN_RABBITMQ_PASSWORD": "test-rabbitmq-password",
+    "PAKN_RABBITMQ_ERLANG_COOKIE": "test-erlang-cookie",
     "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
 }
 #: Environment keys whose value is a secret: it must be a compose variable, never a literal.
@@ -343,8 +344,19 @@ def test_compose_runs_the_services_in_production(compose_config: dict[str, Any])
         assert "replicaSet=" in env["PAKN_MONGODB_URL"]
         assert env["PAKN_AMQP_URL"].startswith("amqp://")
         assert "healthz" in " ".join(service["healthcheck"]["test"])
-        assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
-        assert service["depends_on"]["mongodb"]["condition"] == "service_healthy"
+        assert service["depends_on"]["rabbitmq1"]["condition"] == "service_healthy"
+        assert service["depends_on"]["mongodb1"]["condition"] == "service_healthy"
+        # Every broker node and store member, so a service fails over when one stops.
+        assert env["PAKN_AMQP_URL"].endswith("@rabbitmq1:5672,rabbitmq2:5672,rabbitmq3:5672/")
+        assert "mongodb1:27017,mongodb2:27017,mongodb3:27017/" in env["PAKN_MONGODB_URL"]
     assert services["router"]["environment"]["PAKN_SESSION_SECRET"] == "test-session-secret"
-    assert "--replSet" in compose_config["services"]["mongodb"]["command"]
-    assert "rs.initiate" in " ".join(compose_config["services"]["mongodb-init"]["command"])
+    members = [f"mongodb{n}" for n in (1, 2, 3)]
+    for member in members:
+        assert "--replSet" in compose_config["services"][member]["command"]
+    initiate = " ".join(compose_config["services"]["mongodb-init"]["command"])
+    assert "rs.initiate" in initiate and all(f"'{m}:27017'" in initiate for m in members)
+    nodes = [compose_config["services"][f"rabbitmq{n}"] for n in (1, 2, 3)]
+    assert [node["hostname"] for node in nodes] == ["rabbitmq1", "rabbitmq2", "rabbitmq3"]
+    assert all(
+        node["environment"]["RABBITMQ_ERLANG_COOKIE"] == "test-erlang-cookie" for node in nodes
+    )

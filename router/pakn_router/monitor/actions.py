@@ -24,12 +24,12 @@ from pakn.schema import (
     Redirect,
     Sla,
     Status,
-    dump_for_store,
 )
 from pakn.sla import SlaPolicy
 from pakn.store import Store
 from pakn.territory import ProvinceConfig
 from pakn.worktime import WorkCalendar
+from pakn_router import case_repository as repository
 from pakn_router.cases import close_pause, event
 from pakn_router.consumer import TRANSIENT, SubmissionRouter
 from pakn_router.monitor import messages as t
@@ -392,10 +392,6 @@ class Outcome:
     event_pending: bool
 
 
-def case_from_document(doc: Mapping[str, Any]) -> Case:
-    return Case.model_validate({k: v for k, v in doc.items() if k != "_id"})
-
-
 async def perform(
     store: Store,
     router: SubmissionRouter,
@@ -411,10 +407,10 @@ async def perform(
     """
     seen: tuple[Status, str | None] | None = None
     for _attempt in range(MAX_ATTEMPTS):
-        doc = await store.cases.find_one({"tracking_code": tracking_code})
-        if doc is None:
+        found = await repository.find_case(store, tracking_code)
+        if found is None:
             raise ActionError(404, "not_found", t.CASE_NOT_FOUND)
-        case = case_from_document(doc)
+        case = found
         state = (case.status, case.lead_agency)
         if seen is not None and state != seen:
             break
@@ -427,16 +423,10 @@ async def perform(
         }
         history_before, outbox_before = len(case.history), len(case.outbox)
         kind = change(case, clock())
-        stored = dump_for_store(case)
-        update = {
-            "$set": {key: stored[key] for key in CHANGED_FIELDS},
-            "$push": {
-                "history": {"$each": stored["history"][history_before:]},
-                "outbox": {"$each": stored["outbox"][outbox_before:]},
-            },
-        }
-        result = await store.cases.update_one(guard, update)
-        if result.matched_count == 1:
+        update = repository.change_update(
+            case, fields=CHANGED_FIELDS, history_before=history_before, outbox_before=outbox_before
+        )
+        if await repository.update_case(store, guard, update):
             pending = not await flush(router, tracking_code)
             return Outcome(case, kind, pending)
     raise ActionError(409, "conflict", t.CONFLICT)

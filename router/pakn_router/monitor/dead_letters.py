@@ -38,6 +38,7 @@ from pakn.bus import (
     Bus,
     BusError,
     Consumer,
+    delivery_channel_closed,
 )
 from pakn.store import Store
 from pakn_router.monitor import messages as t
@@ -326,10 +327,11 @@ class DeadLetterKeeper:
         self.prefetch = prefetch
         self.last_error: str | None = None
         self._consumer: Consumer | None = None
+        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
 
     async def start(self) -> None:
         await ensure_indexes(self.store)
-        self._consumer = await self.bus.consume(DEAD_QUEUE, self._handle, prefetch=self.prefetch)
+        self._consumer = await self.bus.consume(DEAD_QUEUE, self._inbox.put, prefetch=self.prefetch)
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -338,6 +340,11 @@ class DeadLetterKeeper:
 
     async def health(self) -> str | None:
         return self.last_error
+
+    async def run(self) -> None:
+        """Keep each dead letter as it comes; run under supervision (pakn.loops)."""
+        while True:
+            await self._handle(await self._inbox.get())
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         delivered = Delivered.from_message(message)
@@ -350,8 +357,7 @@ class DeadLetterKeeper:
                 break
             except PyMongoError as exc:
                 self.last_error = f"dead letters not stored: {type(exc).__name__}"
-                channel = getattr(message, "channel", None)
-                if channel is not None and getattr(channel, "is_closed", False):
+                if delivery_channel_closed(message):
                     return  # the broker has it back and delivers it again
                 log.warning("dead letter %s not stored, retrying: %s", letter["_id"], exc)
                 await asyncio.sleep(backoff)

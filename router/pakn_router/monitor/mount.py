@@ -10,10 +10,8 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from pymongo.errors import PyMongoError
 
-from pakn import http
-from pakn_router.consumer import TRANSIENT
+from pakn import http, loops
 from pakn_router.monitor import api, pages
 from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys, utc_now
 from pakn_router.monitor.dead_letters import DeadLetterKeeper
@@ -33,6 +31,7 @@ def mount_monitor(
     *,
     clock: Callable[[], datetime] = utc_now,
     sweep_interval: float = DEFAULT_INTERVAL,
+    loop_backoff: float = loops.INITIAL_BACKOFF,
 ) -> Monitor:
     """Add the monitor to the router's ``app``: after ``mount_staff_auth`` (its middleware
     guards every route here) and after the clean-up context that connects the store, the bus
@@ -72,27 +71,30 @@ def mount_monitor(
         await keeper.start()
         try:
             await hub.start(monitor.bus)
-        except BaseException:
+            try:
+                # Events a crash left behind go out, and overdue cases are flagged, before
+                # the service answers its first request.
+                await sweeper.sweep()
+            except Exception:  # the supervised sweeper tries again; the service still starts
+                log.exception("start-up sweep failed, the next is in %.0f s", sweep_interval)
+            app[KEEPER], app[SWEEPER] = keeper, sweeper
+            app[http.HEALTH_CHECKS].append(("dead_letters", keeper.health))
+            yield
+        finally:
+            await hub.close()
             await keeper.stop()
-            raise
-        try:
-            # Events a crash left behind go out, and overdue cases are flagged, before the
-            # service answers its first request.
-            await sweeper.sweep()
-        except (PyMongoError, *TRANSIENT) as exc:
-            log.warning("start-up sweep failed, the next is in %.0f s: %s", sweep_interval, exc)
-        sweeper.start()
-        app[KEEPER], app[SWEEPER] = keeper, sweeper
-        app[http.HEALTH_CHECKS].append(("dead_letters", keeper.health))
-        yield
-        await sweeper.stop()
-        await hub.close()
-        await keeper.stop()
 
     async def close_streams(app: web.Application) -> None:
         # Open event streams would hold the shutdown until their clients leave.
         await app[api.HUB].close()
 
     app.cleanup_ctx.append(running)
+    # After ``running``: the loops find the keeper and the sweeper it made, and stop first.
+    loops.run_in_app(
+        app, "router.dead_letters", lambda: app[KEEPER].run(), initial_backoff=loop_backoff
+    )
+    loops.run_in_app(
+        app, "router.sweeper", lambda: app[SWEEPER].run(), initial_backoff=loop_backoff
+    )
     app.on_shutdown.append(close_streams)
     return monitor

@@ -13,13 +13,13 @@ import phonenumbers
 from pymongo import ASCENDING, DESCENDING
 
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
-from pakn.schema import Status
+from pakn.schema import RUNNING_STATUSES, Status, status_values
 from pakn.store import Store
 from pakn.text import query_terms
 from pakn.worktime import VIETNAM_TZ
 
 #: Statuses whose deadline is running at an agency.
-RUNNING = [Status.ASSIGNED.value, Status.IN_PROGRESS.value]
+RUNNING = status_values(RUNNING_STATUSES)
 #: Left out of lists: what only the case page needs, and what nobody reads.
 LIST_PROJECTION = {
     "search_terms": 0,

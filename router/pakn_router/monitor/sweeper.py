@@ -4,19 +4,17 @@ cases to the provincial People's Committee, publish events left in outboxes."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pymongo.errors import PyMongoError
-
-from pakn.schema import Case, Escalation, EventKind, HistoryEntry, Status, dump_for_store
+from pakn.schema import Escalation, EventKind, HistoryEntry, Status, dump_for_store
 from pakn.store import Store
-from pakn_router import metrics
+from pakn_router import case_repository as repository
+from pakn_router import messages, metrics
 from pakn_router.cases import ROUTER, event
-from pakn_router.consumer import TRANSIENT, SubmissionRouter
+from pakn_router.consumer import SubmissionRouter
 from pakn_router.monitor import messages as t
 
 log = logging.getLogger(__name__)
@@ -28,7 +26,6 @@ STALE_OUTBOX = timedelta(seconds=20)
 
 #: Where an overdue case handled by several agencies is reported (Quy chế phối hợp 2022).
 ESCALATE_TO = "ubnd-tinh"
-RUNNING = [Status.ASSIGNED.value, Status.IN_PROGRESS.value]
 
 
 @dataclass(frozen=True)
@@ -44,21 +41,13 @@ async def escalate_overdue(
     """Escalate overdue cases with co-agencies, once each: the escalation (its reason shown
     publicly), a history entry and the `escalated` event, in one guarded update."""
     escalated: list[str] = []
-    async for doc in store.cases.find(
-        {
-            "status": {"$in": RUNNING},
-            "due_at": {"$ne": None, "$lte": now},
-            "co_agencies.0": {"$exists": True},
-            "escalation": None,
-        }
-    ):
-        doc.pop("_id", None)
-        case = Case.model_validate(doc)
+    for case in await repository.overdue_to_escalate(store, now):
         case.escalation = Escalation(to=ESCALATE_TO, reason=t.ESCALATION_REASON, at=now)
         # People read the note on the case page: the agency's name, not its code.
-        note = f"báo cáo {agency_name(ESCALATE_TO) or ESCALATE_TO}: quá hạn, nhiều cơ quan phối hợp"
+        note = messages.ESCALATED.format(to=agency_name(ESCALATE_TO) or ESCALATE_TO)
         entry = HistoryEntry(at=now, actor=ROUTER, action=EventKind.ESCALATED.value, note=note)
-        result = await store.cases.update_one(
+        applied = await repository.update_case(
+            store,
             {"submission_id": case.submission_id, "escalation": None},
             {
                 "$set": {
@@ -72,32 +61,18 @@ async def escalate_overdue(
                 },
             },
         )
-        if result.modified_count:
+        if applied:
             escalated.append(case.submission_id)
     return escalated
-
-
-async def mark_overdue(store: Store, now: datetime) -> int:
-    """Set ``overdue`` on running cases whose deadline has passed; returns how many."""
-    result = await store.cases.update_many(
-        {
-            "status": {"$in": RUNNING},
-            "due_at": {"$ne": None, "$lte": now},
-            "overdue": {"$ne": True},
-        },
-        {"$set": {"overdue": True}},
-    )
-    return result.modified_count
 
 
 async def measure_backlog(store: Store) -> None:
     """What waits for people, as gauges: triage, needs_info, overdue, dead letters."""
     for status in (Status.TRIAGE, Status.NEEDS_INFO):
-        waiting = await store.cases.count_documents({"status": status.value})
-        metrics.WAITING.labels(status.value).set(waiting)
-    metrics.OVERDUE.set(
-        await store.cases.count_documents({"status": {"$in": RUNNING}, "overdue": True})
-    )
+        metrics.WAITING.labels(status.value).set(
+            await repository.count_waiting(store, status.value)
+        )
+    metrics.OVERDUE.set(await repository.count_overdue(store))
     metrics.DEAD_LETTERS_WAITING.set(await store.dead_letters.count_documents({"status": "new"}))
 
 
@@ -116,11 +91,10 @@ class Sweeper:
         self.router = router
         self.clock = clock
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep(self) -> Swept:
         now = self.clock()
-        marked = await mark_overdue(self.store, now)
+        marked = await repository.mark_overdue(self.store, now)
         escalated = await escalate_overdue(self.store, now, self.agency_name)
         if escalated:
             await self.router.flush_outbox({"submission_id": {"$in": escalated}})
@@ -135,22 +109,11 @@ class Sweeper:
             )
         return Swept(marked, published, len(escalated))
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="monitor-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        # The first sweep is the caller's, at start-up (so it finishes before the service
-        # answers, and tests are not raced by it); this loop sweeps after each interval.
+    async def run(self) -> None:
+        """Sweep after each interval, forever; run under supervision (pakn.loops), so a
+        sweep that fails (the store away, a case that cannot be read) is seen and retried.
+        The first sweep is the caller's, at start-up (it finishes before the service answers,
+        and tests are not raced by it)."""
         while True:
             await asyncio.sleep(self.interval)
-            try:
-                await self.sweep()
-            except (PyMongoError, *TRANSIENT) as exc:
-                log.warning("sweep failed, next in %.0f s: %s", self.interval, exc)
+            await self.sweep()

@@ -2,7 +2,7 @@
 (uploads), their Vietnamese texts (messages), tracking-code reservations (reservations), one
 metric family (metrics), and the one call that accepts a report (path.IntakePath)."""
 
-from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable
+from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
 from pakn.intake.reservations import IdempotencyConflict
 from pakn.intake.uploads import Upload, UploadBatch, check_upload
 from pakn.intake.validation import (
@@ -25,6 +25,7 @@ __all__ = [
     "IntakePolicy",
     "IntakeUnavailable",
     "Report",
+    "SubmissionRejected",
     "Upload",
     "UploadBatch",
     "check_report",

@@ -92,6 +92,10 @@ MESSAGES: Final[dict[tuple[str, str | None], str]] = {
         " đúng loại tệp."
     ),
     ("too_many_files", None): "Bạn chỉ được gửi tối đa {maximum} tệp. Vui lòng bớt tệp.",
+    ("invalid_characters", None): (
+        "Mục này có ký tự lỗi (thường do sao chép từ một ứng dụng khác). Vui lòng gõ lại phần"
+        " bị lỗi rồi gửi lại."
+    ),
     ("invalid", None): "Giá trị chưa hợp lệ, vui lòng kiểm tra lại.",
 }
 

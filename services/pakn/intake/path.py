@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pymongo
+from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
 from pakn.bus import Bus, BusError
@@ -50,6 +51,27 @@ class IntakeUnavailable(Exception):
         #: Which part failed: "store", "attachments" or "broker" (for logs, never for people).
         self.part = part
         self.retry_after = retry_after
+
+
+class SubmissionRejected(ValueError):
+    """The report breaks a limit of the Submission schema that the content rules did not
+    catch: refused before anything is reserved, so no code is held for a report never sent.
+    ``fields`` are the dotted names at fault (a channel answers 422 naming them)."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(f"submission refused by the schema: {', '.join(fields)}")
+        self.fields = fields
+
+
+#: Stands in for the code and the stored files while a submission is checked before reserving.
+_CHECK_CODE = "0000000000"
+_CHECK_REF = "unstored"
+_PARTS = {
+    "Location": "location.",
+    "Submitter": "submitter.",
+    "Consent": "consent.",
+    "Attachment": "attachments.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +146,18 @@ def build_submission(
     )
 
 
+def _attachment(upload: Upload, ref: str) -> Attachment:
+    return Attachment(
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        ref=ref,
+        lat=upload.lat,
+        lon=upload.lon,
+    )
+
+
 class IntakePath:
     """The intake for one process: its store, its bus, and how long a citizen may wait."""
 
@@ -165,6 +199,9 @@ class IntakePath:
         store or the broker cannot take it now.
         """
         sid = submission_id(channel.value, client, channel_ref)
+        self._check_before_reserving(
+            sid, channel, channel_ref, received_at, report, uploads, problems
+        )
         try:
             reservation = await self._reserve(sid, channel, report, uploads, received_at)
             attachments = await self._keep_attachments(sid, uploads, retry=not reservation.created)
@@ -197,6 +234,37 @@ class IntakePath:
             replayed=replayed,
             received_at=reservation.received_at,
         )
+
+    def _check_before_reserving(
+        self,
+        sid: str,
+        channel: Channel,
+        channel_ref: str,
+        received_at: datetime,
+        report: Report,
+        uploads: Sequence[Upload],
+        problems: Sequence[Problem],
+    ) -> None:
+        """Build the submission once with stand-ins for the code and the files: whatever
+        the schema refuses is refused now, before a reservation exists to be left behind."""
+        stand_in = Reservation(sid, _CHECK_CODE, channel.value, received_at, created=True)
+        try:
+            build_submission(
+                stand_in,
+                channel=channel,
+                channel_ref=channel_ref,
+                report=report,
+                uploads=uploads,
+                attachments=[_attachment(upload, _CHECK_REF) for upload in uploads],
+                problems=problems,
+            )
+        except ValidationError as exc:
+            # A part built on its own (Location, Submitter…) names its fields without a parent.
+            parent = _PARTS.get(exc.title, "")
+            fields = [parent + ".".join(str(p) for p in error["loc"]) for error in exc.errors()]
+            metrics.SUBMISSIONS.labels(channel.value, "invalid").inc()
+            log.warning("submission %s refused by the schema: %s", sid, fields)
+            raise SubmissionRejected(fields) from exc
 
     async def _reserve(
         self,
@@ -250,17 +318,7 @@ class IntakePath:
                 metadata={"submission_id": sid, "sha256": upload.sha256},
             )
             metrics.UPLOAD_BYTES.labels(upload.content_type).observe(upload.size)
-            attachments.append(
-                Attachment(
-                    filename=upload.filename,
-                    content_type=upload.content_type,
-                    size=upload.size,
-                    sha256=upload.sha256,
-                    ref=ref,
-                    lat=upload.lat,
-                    lon=upload.lon,
-                )
-            )
+            attachments.append(_attachment(upload, ref))
         return attachments
 
     async def _publish(self, submission: Submission) -> None:

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.intake.messages import message_for
 from pakn.schema import Problem
-from pakn.text import diacritics_report, nfc
+from pakn.text import diacritics_report, has_surrogates, nfc, without_surrogates
 from pakn.worktime import VIETNAM_TZ
 
 CONSENT_VERSION = "2026-01"
@@ -28,6 +28,10 @@ ADDRESS_MIN = 5
 ADDRESS_MAX = 500
 NAME_MAX = 100
 ORGANIZATION_MAX = 200
+#: The schema's own limit (pakn.schema.Location): checked here so nothing is reserved first.
+COMMUNE_MAX = 120
+#: Deeper than any report's shape: a walk of what was sent stops here.
+_MAX_DEPTH = 8
 #: A clock a few minutes fast on the citizen's phone is not "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
@@ -107,6 +111,50 @@ class _Errors:
         self.items.append(FieldError(name, code, message_for(code, name, **values)))
 
 
+def displayable(raw: Any, depth: int = 0) -> Any:
+    """What was sent, safe to show again (a form re-rendered with the citizen's input)."""
+    if isinstance(raw, str):
+        return without_surrogates(raw)
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(raw, Mapping):
+        return {without_surrogates(str(k)): displayable(v, depth + 1) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [displayable(v, depth + 1) for v in raw]
+    return raw
+
+
+#: Every text field a report is read from, by its dotted name.
+TEXT_FIELDS = (
+    "content",
+    "title",
+    "occurred_at",
+    "location.address",
+    "location.commune",
+    "location.lat",
+    "location.lon",
+    "submitter.name",
+    "submitter.phone",
+    "submitter.email",
+    "submitter.address",
+    "submitter.organization",
+    "notify_via",
+    "in_reply_to",
+)
+
+
+def unreadable_fields(raw: Mapping[str, Any]) -> list[str]:
+    """The text fields holding characters no encoding can carry (lone surrogates)."""
+    found = []
+    for name in TEXT_FIELDS:
+        node: Any = raw
+        for key in name.split("."):
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, str) and has_surrogates(node):
+            found.append(name)
+    return found
+
+
 def _text(raw: Mapping[str, Any], *path: str) -> str | None:
     node: Any = raw
     for key in path:
@@ -119,7 +167,8 @@ def _text(raw: Mapping[str, Any], *path: str) -> str | None:
         node = str(node)
     if not isinstance(node, str):
         return None
-    value = nfc(node).strip()
+    # Refused by check_report (invalid_characters); made safe so the other checks can run.
+    value = nfc(without_surrogates(node)).strip()
     return value or None
 
 
@@ -191,7 +240,8 @@ def _coordinate(errors: _Errors, raw: Mapping[str, Any], name: str, limit: float
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        # OverflowError: an integer of hundreds of digits has no float.
         number = float("nan")
     if not -limit <= number <= limit:
         errors.add(f"location.{name}", "invalid_coordinates")
@@ -229,6 +279,8 @@ def check_report(
 ) -> Checked:
     """Check a report as it was sent (the API's nested shape); every finding at once."""
     errors = _Errors()
+    for unreadable in unreadable_fields(raw):
+        errors.add(unreadable, "invalid_characters")
 
     in_reply_to: str | None = None
     if (reply := _text(raw, "in_reply_to")) is not None:
@@ -269,6 +321,7 @@ def check_report(
         errors.add("location.address", "required")
     _length_checks(errors, "location.address", address, minimum=ADDRESS_MIN, maximum=ADDRESS_MAX)
     commune = _text(raw, "location", "commune")
+    _length_checks(errors, "location.commune", commune, maximum=COMMUNE_MAX)
     lat = _coordinate(errors, raw, "lat", 90)
     lon = _coordinate(errors, raw, "lon", 180)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from pymongo.monitoring import (
 
 from pakn.bus import SUBMISSIONS_QUEUE, Bus
 from pakn.intake import metrics
-from pakn.intake.path import IntakePath, IntakeUnavailable
+from pakn.intake.path import IntakePath, IntakeUnavailable, SubmissionRejected
 from pakn.intake.reservations import IdempotencyConflict
 from pakn.intake.uploads import Upload, check_upload
 from pakn.intake.validation import IntakePolicy, Report, check_report
@@ -276,3 +277,24 @@ async def test_a_store_failure_after_the_confirm_still_gives_the_code(
     # Only the book-keeping is missing: the reservation is there, unmarked.
     reservation = await store.intake_keys.find_one({"_id": accepted.submission_id})
     assert reservation is not None and "published_at" not in reservation
+
+
+async def test_what_the_schema_refuses_is_refused_before_a_code_is_reserved(
+    store: Store, bus: Bus, amqp_queues: QueueInspector
+) -> None:
+    """Defence in depth: a channel that skipped a content rule still leaves nothing behind."""
+    long_commune = replace(a_report(), commune="Phường " + "Ạ" * 200)
+    intake = intake_on(store, bus)
+    cases = [("k" * 600, a_report(), "channel_ref"), ("k", long_commune, "location.commune")]
+    for channel_ref, report, field in cases:
+        with pytest.raises(SubmissionRejected) as refused:
+            await intake.accept(
+                channel=Channel.WEB,
+                client="public",
+                channel_ref=channel_ref,
+                received_at=datetime.now(UTC),
+                report=report,
+            )
+        assert refused.value.fields == [field]
+    assert await store.intake_keys.count_documents({}) == 0
+    assert await amqp_queues.depth(SUBMISSIONS_QUEUE) == 0
