@@ -11,6 +11,8 @@ machine. Wall-clock seconds are printed too, as illustration only.
   the store alone upserting N case documents in bulk): what routing adds to the
   unavoidable work. The embedded store is slow per write, so it dominates both sides.
 - memory:   peak Python allocations while loading the classifier / parsing the YAML alone.
+- report:   a year's report over 100 000 generated cases / one aggregation pass over the
+  same cases (bench/reports.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import aio_pika
 import aiohttp
 from pymongo import UpdateOne
 
+from bench.reports import bench_report
 from pakn.bus import SUBMISSIONS_QUEUE, Bus, declare_topology
 from pakn.embedded import ensure_embedded_store
 from pakn.province import read_yaml
@@ -231,6 +234,7 @@ def main() -> None:
     bench_classify()
     bench_memory()
     asyncio.run(bench_route())
+    asyncio.run(bench_report())
 
 
 if __name__ == "__main__":

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.broker",
     "tests.fixtures.store",
     "tests.fixtures.browser",
+    "tests.fixtures.mail",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -17,6 +18,7 @@ from pakn_router.classify import Classifier
 from pakn_router.consumer import SubmissionRouter
 from pakn_router.monitor.context import MonitorKeys
 from pakn_router.monitor.mount import mount_monitor
+from pakn_router.reports.pages import mount_reports
 from pakn_router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ async def _routing(app: web.Application) -> AsyncIterator[None]:
         batch_size=settings.router_batch_size,
         batch_wait=settings.router_batch_wait,
         publish_timeout=settings.router_publish_timeout,
+        reopen_window=timedelta(days=settings.reopen_days),
     )
     await router.start()
     app[ROUTER] = router
@@ -90,6 +93,7 @@ async def init_app(settings: RouterSettings) -> web.Application:
         sweep_interval=settings.router_sweep_interval,
         loop_backoff=settings.router_loop_backoff,
     )
+    mount_reports(app)
     return app
 
 

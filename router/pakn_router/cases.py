@@ -72,12 +72,22 @@ def _record(case: Case, kind: EventKind, now: datetime, note: str | None) -> Non
     case.updated_at = now
 
 
+def public_text(submission: Submission, text: str) -> str:
+    """``text`` with the personal data of ``submission``'s submitter (and any other) masked."""
+    submitter = submission.submitter
+    return mask_personal_data(
+        text,
+        names=[submitter.name] if submitter.name else [],
+        organizations=[submitter.organization] if submitter.organization else [],
+        addresses=[submitter.address] if submitter.address else [],
+    )
+
+
 def open_case(submission: Submission, now: datetime) -> Case:
     """The case as received: the submission plus what every case carries from the start."""
-    names = [submission.submitter.name] if submission.submitter.name else []
     return Case(
         **submission.model_dump(),
-        public_content=mask_personal_data(submission.content, names=names),
+        public_content=public_text(submission, submission.content),
         search_terms=search_terms(
             submission.title, submission.content, submission.location.address
         ),

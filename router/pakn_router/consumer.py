@@ -36,6 +36,7 @@ from pakn.store import Store
 from pakn.worktime import WorkCalendar
 from pakn_router import case_repository as repository
 from pakn_router import messages, metrics
+from pakn_router.agency.transitions import after_followup
 from pakn_router.cases import (
     ROUTER,
     apply_classification,
@@ -74,6 +75,21 @@ ROUTED_KEYS = (
     "redirect",
     "location",
 )
+
+
+#: What a follow-up handled by the agency workspace's rules may change on the stored case.
+AGENCY_FOLLOWUP_KEYS = (
+    "status",
+    "due_at",
+    "overdue",
+    "sla",
+    "question",
+    "answer",
+    "citizen_feedback",
+    "reopened",
+)
+#: How long after its publication a "not solved" reopens a case (PAKN_REOPEN_DAYS).
+DEFAULT_REOPEN_WINDOW = timedelta(days=30)
 
 
 class Poison(Exception):
@@ -129,9 +145,11 @@ class SubmissionRouter:
         batch_wait: float = 0.02,
         publish_timeout: float = 10.0,
         max_route_attempts: int = MAX_ROUTE_ATTEMPTS,
+        reopen_window: timedelta = DEFAULT_REOPEN_WINDOW,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.reopen_window = reopen_window
         self.bus = bus
         self.classify = classify
         self.calendar = calendar
@@ -339,7 +357,13 @@ class SubmissionRouter:
         history_before, outbox_before = len(parent.history), len(parent.outbox)
         fields: tuple[str, ...] = ("updated_at",)
         parent.updated_at = now
-        if parent.status == Status.NEEDS_INFO:
+        agency_part = after_followup(parent, submission, now, self.calendar, self.reopen_window)
+        if agency_part is not None:
+            # The agency's side of a follow-up: an answer to its question, or the citizen's
+            # say on the published answer (agency/transitions.py, pure).
+            parent = agency_part.case
+            fields += AGENCY_FOLLOWUP_KEYS
+        elif parent.status == Status.NEEDS_INFO:
             # The citizen answered: the clock runs again and the case is routed.
             paused = close_pause(parent.sla.paused, now)
             parent.followups.append(followup)

@@ -26,6 +26,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
+from pakn import loops
 from pakn.bus import (
     HEADER_SCHEMA_VERSION,
     Bus,
@@ -34,6 +35,7 @@ from pakn.bus import (
     case_events_queue,
     case_events_queue_spec,
 )
+from pakn.loops import SupervisedLoop
 from pakn.schema import ACCEPTED_SCHEMA_VERSIONS, CaseEvent, Channel
 from pakn.store import Store
 
@@ -153,10 +155,11 @@ class CaseEventFollower:
         self.last_error: str | None = None
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._consumer: Consumer | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._worker: SupervisedLoop | None = None
 
     async def start(self) -> None:
-        self._worker = asyncio.create_task(self._work(), name=f"{self.queue}-worker")
+        # Supervised: should the worker ever fail, it is logged, shown and started again.
+        self._worker = loops.supervise(self.queue, self._work)
         self._consumer = await self.bus.consume(
             self.queue,
             self._inbox.put,
@@ -168,17 +171,13 @@ class CaseEventFollower:
         if self._consumer is not None:
             await self._consumer.cancel()
         if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            await self._worker.stop()
         FOLLOWER_UP.labels(self.channel.value).set(0)
 
     async def health(self) -> str | None:
         if self._worker is None:
             return f"{self.queue}: not started"
-        if self._worker.done():
-            return f"{self.queue}: worker stopped"
-        return self.last_error
+        return await self._worker.health() or self.last_error
 
     async def _work(self) -> None:
         FOLLOWER_UP.labels(self.channel.value).set(1)

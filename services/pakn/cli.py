@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in discover_services().values():
         service = sub.add_parser(spec.name, help=f"run the {spec.summary} service alone")
         service.set_defaults(func=lambda _args, spec=spec: spec.main() or 0)
+        if spec.add_arguments is not None:
+            spec.add_arguments(service)
     return parser
 
 

@@ -91,8 +91,18 @@ class EventKind(StrEnum):
     REDIRECTED = "redirected"
     DUPLICATE = "duplicate"
     ESCALATED = "escalated"
+    IN_PROGRESS = "in_progress"
+    RETURNED = "returned"
+    EXTENDED = "extended"
     RESOLVED = "resolved"
     PUBLISHED = "published"
+    REOPENED = "reopened"
+    # Not status changes, but the people who act next must hear of them: the lead agency of a
+    # co-agency's part, an operator of an extension request, the leader of a draft to approve.
+    CONTRIBUTED = "contributed"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_REJECTED = "extension_rejected"
+    ANSWER_DRAFTED = "answer_drafted"
 
 
 FIELDS: tuple[str, ...] = (
@@ -185,6 +195,13 @@ class Problem(_Model):
     code: str = Field(max_length=64)
 
 
+class FeedbackInput(_Model):
+    """The citizen's say on a published answer, carried by a follow-up submission."""
+
+    rating: int | None = Field(default=None, ge=1, le=5)
+    solved: bool
+
+
 class Submission(_Model):
     """What an intake channel publishes on ``pakn.intake``."""
 
@@ -204,6 +221,8 @@ class Submission(_Model):
     confidential: bool = False
     in_reply_to: str | None = Field(default=None, pattern=r"^[0-9]{10}$")
     problems: list[Problem] = Field(default_factory=list)
+    #: Set on a follow-up (``in_reply_to``) that rates the answer or says it did not solve it.
+    feedback: FeedbackInput | None = None
     schema_version: int = SCHEMA_VERSION
 
     @field_validator("tracking_code", "in_reply_to")
@@ -285,6 +304,59 @@ class Result(_Model):
     by: str | None = None
 
 
+class Contribution(_Model):
+    """A co-agency's part of the lead agency's answer."""
+
+    agency: str
+    by: str
+    at: UtcDatetime
+    text: Text
+
+
+class Question(_Model):
+    """What the agency asked the citizen; open until the citizen adds to the case."""
+
+    text: Text
+    by: str
+    agency: str | None = None
+    at: UtcDatetime
+    answered_at: UtcDatetime | None = None
+
+
+class Extension(_Model):
+    """An agency's request for more time, decided by an operator; shown publicly."""
+
+    working_days: float = Field(gt=0, le=30)
+    reason: Text
+    requested_by: str
+    requested_at: UtcDatetime
+    decision: Literal["pending", "approved", "rejected"] = "pending"
+    decided_by: str | None = None
+    decided_at: UtcDatetime | None = None
+    previous_due_at: UtcDatetime | None = None
+
+
+class Answer(_Model):
+    """The agency's answer as drafted (the citizen's own words may be in it: never public)."""
+
+    text: Text
+    attachments: list[Attachment] = Field(default_factory=list)
+    by: str
+    at: UtcDatetime
+    approved_by: str | None = None
+    approved_at: UtcDatetime | None = None
+
+
+class Feedback(_Model):
+    at: UtcDatetime
+    submission_id: str
+    rating: int | None = Field(default=None, ge=1, le=5)
+    solved: bool
+    comment: Text | None = None
+    #: Whether it reopened the case (not solved, within the reopening window).
+    reopened: bool = False
+
+
 class HistoryEntry(_Model):
     at: UtcDatetime
     actor: str
@@ -308,6 +380,11 @@ class CaseEvent(_Model):
     co_agencies: list[str] = Field(default_factory=list)
     due_at: UtcDatetime | None = None
     note: str | None = None
+    #: A short public-safe sentence of what happened, for a channel to tell its citizen
+    #: (no personal data).
+    summary: str | None = None
+    #: False for events meant for staff only (a co-agency's part, an extension request).
+    notify_citizen: bool = True
     #: Set on the copy of an event sent to an agency other than the lead (the agency a case
     #: was taken from on reassignment): the routing key names it instead of the lead.
     addressed_to: str | None = None
@@ -339,6 +416,23 @@ class Case(Submission):
     followups: list[Followup] = Field(default_factory=list)
     public_content: Text | None = None
     result: Result | None = None
+    #: The agency's work on the case (DESIGN.md §5 "Agency workspace").
+    contributions: list[Contribution] = Field(default_factory=list)
+    question: Question | None = None
+    extensions: list[Extension] = Field(default_factory=list)
+    answer: Answer | None = None
+    #: Set by the agency or an operator: a case touching state secrets is never published.
+    state_secret: bool = False
+    #: Accent-folded keywords of the public copy only (public_content and the published
+    #: answer): /ket-qua searches these, so a submitter's name never finds their case.
+    public_terms: list[str] = Field(default_factory=list)
+    #: Photos the public may see: copies of the citizen's and the answer's, EXIF stripped.
+    public_attachments: list[Attachment] = Field(default_factory=list)
+    #: Times an agency returned the case as not competent (counts towards ping-pong).
+    returns: int = Field(default=0, ge=0)
+    citizen_feedback: list[Feedback] = Field(default_factory=list)
+    #: Times the citizen said the answer did not solve it; a reopened case is flagged.
+    reopened: int = Field(default=0, ge=0)
     history: list[HistoryEntry] = Field(default_factory=list)
     search_terms: list[str] = Field(default_factory=list)
     #: Accent-folded content + contact: an exact repeat of a case is its duplicate.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -48,6 +49,8 @@ class ServiceSpec:
     listen: Callable[[], Listen | None] = field(default=_nowhere)
     #: Lower starts first (the router before the channels that feed it).
     order: int = 50
+    #: Adds the service's own sub-subcommands (`pakn email reconcile`); each sets ``func``.
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
 
 def discover_services() -> dict[str, ServiceSpec]:

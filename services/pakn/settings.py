@@ -31,6 +31,9 @@ class CoreSettings(BaseSettings):
     config_dir: Path = Path("deploy/config/khanh-hoa")
     public_url: str = "http://127.0.0.1:8080"
     log_level: str = "INFO"
+    #: Days after publication within which a citizen's "not solved" reopens the case (the web
+    #: form offers it and the router applies it: both read this one setting).
+    reopen_days: int = Field(default=30, ge=1, le=365)
 
     @property
     def is_dev(self) -> bool:

@@ -54,6 +54,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Multikey over accent-folded words: the search the embedded store can serve
         # (it has no text indexes) and real MongoDB serves just as well (DESIGN.md §9).
         IndexModel([("search_terms", ASCENDING)], name="search_terms"),
+        # Reports (pakn.reporting): a period's cases, everyone's or one agency's (lead or co).
+        IndexModel([("received_at", ASCENDING)], name="received"),
+        IndexModel(
+            [("lead_agency", ASCENDING), ("received_at", ASCENDING)], name="lead_agency_received"
+        ),
+        IndexModel(
+            [("co_agencies", ASCENDING), ("received_at", ASCENDING)], name="co_agencies_received"
+        ),
         IndexModel([("submitter.phone", ASCENDING)], name="submitter_phone"),
         IndexModel([("submitter.email", ASCENDING)], name="submitter_email"),
         # The router: exact repeats, follow-ups already applied, events not yet published.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -605,44 +605,285 @@ def _name_variants(names: Iterable[str]) -> list[list[str]]:
     for name in names:
         words = [fold(word) for word in _TOKEN.findall(nfc(name))]
         words = [word for word in words if word]
-        # One word alone ("An", "Hà") is also a common word or place: too risky to mask.
+        # One word alone ("An", "Hà") is also a common word or place: too risky to mask
+        # unless a form of address stands before it (see _ADDRESSED).
         if len(words) >= 2:
             variants[tuple(words)] = None
         if len(words) >= 3:
             variants[tuple(words[1:])] = None  # "Văn An" without the family name
+            # The given name as friends write it: "Mai Lan" for "Hoàng Thị Mai Lan".
+            variants[tuple(words[-2:])] = None
     return sorted((list(words) for words in variants), key=len, reverse=True)
 
 
-def _mask_names(text: str, names: Iterable[str]) -> str:
-    variants = _name_variants(names)
-    if not variants:
-        return text
-    pattern = re.compile(
-        "|".join(
-            r"(?<![^\W_])" + r"\s+".join(re.escape(word) for word in words) + r"(?![^\W_])"
-            for words in variants
-        )
-    )
+def _given_names(names: Iterable[str]) -> set[str]:
+    """The last word of each name: "Lan" of "Hoàng Thị Mai Lan", masked after "chị"."""
+    given = set()
+    for name in names:
+        words = [fold(word) for word in _TOKEN.findall(nfc(name))]
+        if words and words[-1]:
+            given.add(words[-1])
+    return given
+
+
+def _phrase_pattern(phrases: Iterable[Sequence[str]]) -> re.Pattern[str] | None:
+    alternatives = [
+        r"(?<![^\W_])" + r"\s+".join(re.escape(word) for word in words) + r"(?![^\W_])"
+        for words in phrases
+        if words
+    ]
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def _mask_folded(text: str, pattern: re.Pattern[str], keep: str | None = None) -> str:
+    """Each match of ``pattern`` in ``text`` folded (accents, case) masked; a named group
+    ``keep`` and what follows it stay."""
     folded = _fold_aligned(text)
     pieces: list[str] = []
     position = 0
     for match in pattern.finditer(folded):
         pieces.append(text[position : match.start()])
         pieces.append(MASK)
-        position = match.end()
+        position = match.start(keep) if keep is not None else match.end()
     pieces.append(text[position:])
     return "".join(pieces)
 
 
-def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
+def _mask_phrases(text: str, phrases: Iterable[Sequence[str]]) -> str:
+    pattern = _phrase_pattern(phrases)
+    return text if pattern is None else _mask_folded(text, pattern)
+
+
+def _mask_names(text: str, names: Iterable[str]) -> str:
+    return _mask_phrases(text, _name_variants(names))
+
+
+# Words that stand before a person's name in Vietnamese (kinship terms used as forms of
+# address). "Bà" in "đường Bà Triệu" or "chùa Bà" is part of a place: see _PLACE_BEFORE.
+_ADDRESS_WORDS = (
+    "ông|bà|anh|chị|cô|chú|bác|em|cháu|cụ|dì|cậu|mợ|thím|dượng|ong|ba|chi|co|chu|bac|chau|cu"
+)
+_ADDRESSED = re.compile(
+    rf"(?<![^\W_])(?P<title>(?i:{_ADDRESS_WORDS}|tôi là|tôi tên là|tên tôi là|tên là"
+    r"|họ tên|họ và tên|người gửi|người phản ánh|toi la|ten toi la|ho ten|ho va ten))"
+    r"(?P<sep>\s*:?\s+)"
+    # A lookahead: "tôi là bà Đặng Thị Lài" must leave "bà Đặng…" for the next match.
+    r"(?=(?P<name>[^\W\d_]+(?:[ \t]+[^\W\d_]+){0,3}))"
+)
+_PLACE_BEFORE = frozenset(
+    fold(word)
+    for word in _words(
+        "đường phố ngõ hẻm kiệt ngách chợ chùa đền miếu miễu lăng tượng trường cầu bến "
+        "khu tháp nhà thờ xóm thôn tổ hồ núi suối bãi biển"
+    )
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?\n:;\"“(]\s*)$")
+
+
+def _leading_capitalised(words: str) -> int:
+    """How many characters of ``words`` its leading capitalised words take."""
+    end = 0
+    for match in re.finditer(r"[^\W\d_]+", words):
+        if not match.group()[0].isupper():
+            break
+        end = match.end()
+    return end
+
+
+def _mask_addressed(text: str, given: set[str]) -> str:
+    """Names after a form of address ("chị Lan", "ông Trần Văn Hùng"): the title stays."""
+    pieces: list[str] = []
+    position = 0
+    for match in _ADDRESSED.finditer(text):
+        if match.start() < position:
+            continue
+        title, name = match["title"], match["name"]
+        before = text[: match.start()]
+        previous = re.findall(r"[^\W\d_]+", before[-20:])
+        if previous and fold(previous[-1]) in _PLACE_BEFORE:
+            continue
+        if title[0].isupper() and not _SENTENCE_START.search(before):
+            continue  # "Bà Triệu", "Ông Ích Khiêm" inside a sentence: a place
+        taken = _leading_capitalised(name)
+        if taken == 0:
+            first = re.match(r"[^\W\d_]+", name)
+            # The submitter's given name written in lower case ("chị lan") is still theirs.
+            if first is None or fold(first.group()) not in given:
+                continue
+            taken = first.end()
+        pieces.append(text[position : match.end()])
+        pieces.append(MASK)
+        position = match.end() + taken
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _mask_organizations(text: str, organizations: Iterable[str]) -> str:
+    phrases: list[list[str]] = []
+    for organization in organizations:
+        words = [fold(word) for word in _TOKEN.findall(nfc(organization))]
+        words = [word for word in words if word]
+        if len(words) >= 2:
+            phrases.append(words)
+        # "Hải Đăng" for "Công ty TNHH Hải Đăng": the legal form is often left out.
+        bare = words
+        while bare and bare[0] in _LEGAL_FORM_WORDS:
+            bare = bare[1:]
+        if len(bare) >= 2 and bare != words:
+            phrases.append(bare)
+    return _mask_phrases(text, sorted(phrases, key=len, reverse=True))
+
+
+_LEGAL_FORM_WORDS = _words(
+    "cong ty cty tnhh co phan cp mtv thanh vien mot doanh nghiep dntn tu nhan hop tac xa htx "
+    "van phong chi nhanh thuong mai dich vu du lich xay dung dau tu van tai san xuat "
+    "xuat nhap khau"
+)
+
+# "O9O5 123 456": the letter O typed for a zero. Only a run that then reads as a phone number
+# is masked, so "phòng 1O2" stays as written.
+_LETTER_O_RUN = re.compile(r"(?<![\w+])[0-9Oo](?:[ .\-]?[0-9Oo]){8,13}(?![\w])")
+# Digits written as words: "không chín một hai ba bốn năm sáu bảy tám".
+_DIGIT_WORDS = {
+    "khong": "0",
+    "mot": "1",
+    "hai": "2",
+    "ba": "3",
+    "bon": "4",
+    "tu": "4",
+    "nam": "5",
+    "lam": "5",
+    "sau": "6",
+    "bay": "7",
+    "bat": "8",
+    "tam": "8",
+    "chin": "9",
+}
+_DIGIT_WORD_RUN = re.compile(
+    r"(?<![^\W_])(?:[^\W\d_]+|\d+)(?:[ \t,.\-]+(?:[^\W\d_]+|\d+)){8,}(?![^\W_])"
+)
+_SPELLED_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
+
+def _mask_letter_o_phones(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        run = match.group()
+        if "o" not in run.lower() or sum(ch.isdigit() for ch in run) < 4:
+            return run
+        as_digits = run.replace("O", "0").replace("o", "0")
+        return MASK if _mask_digit_run(as_digits, "") == MASK else run
+
+    return _LETTER_O_RUN.sub(replace, text)
+
+
+def _mask_spelled_phones(text: str) -> str:
+    """A phone number written in words (or words and digits) reads aloud as one: masked."""
+    folded = _fold_aligned(text)
+    pieces: list[str] = []
+    position = 0
+    for match in _DIGIT_WORD_RUN.finditer(folded):
+        # The longest stretch of digit words and digits inside the run.
+        tokens = list(_SPELLED_TOKEN.finditer(match.group()))
+        start: int | None = None
+        digits = ""
+        end = 0
+        words = 0
+        for token in [*tokens, None]:
+            value = None
+            if token is not None:
+                raw = token.group()
+                value = raw if raw.isdigit() else _DIGIT_WORDS.get(raw)
+            if value is not None and token is not None:
+                if start is None:
+                    start, digits, words = token.start(), "", 0
+                digits += value
+                words += 0 if token.group().isdigit() else 1
+                end = token.end()
+                continue
+            if (
+                start is not None
+                and words >= 3
+                and 9 <= len(digits) <= 12
+                and _number_kind(digits, False, 1) == "mask"
+            ):
+                pieces.append(text[position : match.start() + start])
+                pieces.append(MASK)
+                position = match.start() + end
+            start = None
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+# "an.nguyen (at) gmail (dot) com", "an[at]gmail.com", "an @ gmail . com": e-mail addresses
+# spelled to slip past robots are still e-mail addresses.
+_AT = r"(?:\s*[\(\[\{]\s*(?i:at|a còng|a cong)\s*[\)\]\}]\s*|\s+@\s*|\s*@\s+|\s+(?i:a còng)\s+)"
+_DOT = r"(?:\s*[\(\[\{]\s*(?i:dot|chấm|cham)\s*[\)\]\}]\s*|\s+(?i:dot|chấm)\s+|\s?\.\s?)"
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-zA-Z]{{2,}}(?![\w])"
+)
+# The submitter's home: "nhà tôi ở số 45" — the number is theirs, the street is the place.
+_OWN_HOUSE = re.compile(
+    r"(?P<lead>(?i:nhà (?:tôi|mình|em|chúng tôi|gia đình tôi|của tôi)"
+    r"|nha (?:toi|minh|em|chung toi)|tôi ở|tôi sống ở|địa chỉ(?: của tôi| nhà)?|toi o|dia chi)"
+    r"(?:\s+(?:ở|tại|o|tai))?(?:\s+(?:số|so))?\s*:?\s+)"
+    r"(?P<number>\d+[A-Za-z]?(?:/\d+[A-Za-z]?)*)(?![\d/])"
+)
+
+
+def _house_numbers(addresses: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """(house number, folded street words) of each address the submitter gave."""
+    found = []
+    for address in addresses:
+        match = re.match(r"\s*(?:(?i:số)\s*)?(\d+[A-Za-z]?(?:/\d+[A-Za-z]?)*)\s+(.+)", nfc(address))
+        if match is None:
+            continue
+        street = re.split(r",", match.group(2))[0]
+        words = [fold(word) for word in _TOKEN.findall(street)]
+        if words:
+            found.append((match.group(1), words))
+    return found
+
+
+def _mask_house_numbers(text: str, addresses: Iterable[str]) -> str:
+    text = _OWN_HOUSE.sub(lambda m: m["lead"] + MASK, text)
+    for number, street in _house_numbers(addresses):
+        pattern = re.compile(
+            r"(?<![\w/])"
+            + re.escape(number.lower())
+            + r"(?P<rest>\s+(?:"
+            + r"\s+".join(re.escape(word) for word in street)
+            + r"))(?![^\W_])"
+        )
+        text = _mask_folded(text, pattern, keep="rest")
+    return text
+
+
+def mask_personal_data(
+    text: str,
+    names: Iterable[str] = (),
+    *,
+    organizations: Iterable[str] = (),
+    addresses: Iterable[str] = (),
+) -> str:
     """``text`` fit for ``public_content``: personal data replaced by :data:`MASK` ("***").
 
-    Masked: mobile and landline numbers in their usual spellings (+84 too), e-mail addresses,
+    Masked: mobile and landline numbers in their usual spellings (+84 too, the letter O for a
+    zero, digits written as words), e-mail addresses (also spelled "(at)", "(dot)"),
     CCCD/CMND numbers and numbers introduced as an ID, tax code, insurance or bank account
-    number, vehicle plates, and the submitter's ``names`` (full name and name without the
-    family name, matched regardless of case and accents). Kept: service numbers
-    1800/1900…, emergency numbers, URLs, amounts, dates, house numbers, street names and
-    landmarks, which the public and the agencies need to locate the problem.
+    number, vehicle plates, the submitter's ``names`` (full name, name without the family
+    name, the given name — matched regardless of case and accents), any name after a form of
+    address ("ông", "chị"…), the submitter's ``organizations``, and the house number of the
+    submitter's own ``addresses``. Kept: service numbers 1800/1900…, emergency numbers, URLs,
+    amounts, dates, other house numbers, street names and landmarks, which the public and the
+    agencies need to locate the problem.
     """
-    masked = _SENSITIVE.sub(_mask_match, nfc(text))
-    return _mask_names(masked, names)
+    names = [name for name in names if name]
+    masked = nfc(text)
+    masked = _SPELLED_EMAIL.sub(MASK, masked)
+    masked = _mask_letter_o_phones(masked)
+    masked = _SENSITIVE.sub(_mask_match, masked)
+    masked = _mask_spelled_phones(masked)
+    masked = _mask_organizations(masked, [o for o in organizations if o])
+    masked = _mask_names(masked, names)
+    masked = _mask_house_numbers(masked, [a for a in addresses if a])
+    return _mask_addressed(masked, _given_names(names))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_c
 from pakn.intake import metrics as intake_metrics
 from pakn.intake.messages import message_for
 from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
-from pakn.intake.reservations import IdempotencyConflict, lookup_reservation
+from pakn.intake.reservations import IdempotencyConflict, PublishedMarks, lookup_reservation
 from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
 from pakn.intake.validation import FieldError, Report, displayable, validate_report
 from pakn.logs import configure_logging
@@ -43,6 +43,7 @@ from pakn_web.body import (
 from pakn_web.kept import KeptFile
 from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
+from pakn_web.scoreboard import add_scoreboard
 from pakn_web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ LOOKUP_LIMITER = web.AppKey("lookup_limiter", RateLimiter)
 AGENCY_NAMES: web.AppKey[AgencyNames] = web.AppKey("agency_names")
 PROVINCE = web.AppKey("province", ProvinceConfig)
 #: The 65 communes and wards for the form's list, grouped by the pre-2025 area people know.
+PUBLISHED_MARKS = web.AppKey("published_marks", PublishedMarks)
 COMMUNES: web.AppKey[list[tuple[str, list[str]]]] = web.AppKey("communes")
 #: Web and app clients' keys are random per form or per app attempt; scoping them by client
 #: address would turn a retry from another network (Wi-Fi → 4G) into a second report.
@@ -76,6 +78,8 @@ def _intake(app: web.Application) -> IntakePath:
         confirm_timeout=settings.confirm_timeout,
         retry_after=settings.retry_after,
         store_timeout=settings.store_timeout,
+        # One journaled write per request: the "published" marks go in batches.
+        marks=app[PUBLISHED_MARKS],
     )
 
 
@@ -402,6 +406,8 @@ async def tracking_page(request: web.Request) -> web.Response:
         "query": raw,
         "case": None,
         "error": None,
+        "feedback_error": None,
+        "feedback_done": request.query.get("danh-gia"),
         "labels": messages.STATUS_LABELS,
         "next_steps": messages.NEXT_STEPS,
         "steps": messages.TIMELINE_LABELS,
@@ -422,19 +428,6 @@ async def tracking_page(request: web.Request) -> web.Response:
                 context["error"] = messages.CASE_NOT_FOUND
                 status = 404
     return aiohttp_jinja2.render_template("tracking.html", request, context, status=status)
-
-
-async def results_page(request: web.Request) -> web.Response:
-    cursor = (
-        request.app[STORE]
-        .cases.find({"status": "published", "confidential": False})
-        .sort("result.published_at", -1)
-        .limit(50)
-    )
-    cases = [public_view(case, request.app[AGENCY_NAMES]) async for case in cursor]
-    return aiohttp_jinja2.render_template(
-        "results.html", request, {"cases": cases, "labels": messages.STATUS_LABELS}
-    )
 
 
 # --- Open311 GeoReport v2 --------------------------------------------------------------
@@ -558,6 +551,11 @@ async def favicon(request: web.Request) -> web.Response:
 # --- wiring -----------------------------------------------------------------------------
 
 
+async def _published_marks(app: web.Application) -> AsyncIterator[None]:
+    app[PUBLISHED_MARKS] = PublishedMarks(app[STORE])
+    yield
+
+
 async def _purge_kept_files(app: web.Application) -> None:
     """Hourly: delete photos held for forms that were never sent again (supervised: a store
     away makes the round fail, and the supervisor tries again with backoff)."""
@@ -601,13 +599,18 @@ async def init_app(settings: WebSettings) -> web.Application:
     )
     env.filters["localtime"] = _localtime
     connections.connect(app, settings, name="pakn-web")
+    app.cleanup_ctx.append(_published_marks)
+    loops.run_in_app(app, "web.published_marks", lambda: app[PUBLISHED_MARKS].run())
     loops.run_in_app(app, "web.purge_kept_files", lambda: _purge_kept_files(app))
     app.router.add_post("/api/v1/submissions", post_submission)
     app.router.add_get("/api/v1/cases/{tracking_code}", get_case)
     app.router.add_get("/", form_page)
     app.router.add_get("/da-gui/{tracking_code}", sent_page)
     app.router.add_get("/tra-cuu", tracking_page)
-    app.router.add_get("/ket-qua", results_page)
+    # Late import: the answers' handlers use this module's keys and helpers.
+    from pakn_web import answers
+
+    answers.add_routes(app)
     # GeoReport names the format in the path: services.json or services.xml.
     fmt = "{format:json|xml}"
     app.router.add_get(f"/open311/v2/services.{fmt}", open311_services)
@@ -616,6 +619,9 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
     app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
     app.router.add_get("/favicon.ico", favicon)
+    add_scoreboard(
+        app, store_key=STORE, config_dir=settings.config_dir, agency_name=app[AGENCY_NAMES]
+    )
     app.router.add_static("/static", HERE / "static")
     return app
 

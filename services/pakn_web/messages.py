@@ -127,3 +127,45 @@ RATE_LIMITED_PAGE: Final = (
 WAIT_SECONDS: Final = "{n} giây"
 WAIT_MINUTES: Final = "khoảng {n} phút"
 LOCATE_BUTTON: Final = "Dùng vị trí hiện tại của tôi"
+
+# --- published results (/ket-qua) and the citizen's feedback ------------------------------
+RESULTS_BAD_DATE = (
+    "Ngày chưa đúng định dạng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 01/11/2026."
+)
+FEEDBACK_CONTACT_REQUIRED = (
+    "Vui lòng nhập số điện thoại hoặc thư điện tử bạn đã để lại khi gửi phản ánh."
+)
+FEEDBACK_CONTACT_MISMATCH = (
+    "Số điện thoại hoặc thư điện tử không khớp với thông tin đã gửi cùng phản ánh này."
+)
+FEEDBACK_RATING_INVALID = "Vui lòng chấm điểm từ 1 đến 5."
+FEEDBACK_SOLVED_REQUIRED = "Vui lòng cho biết vấn đề đã được giải quyết hay chưa."
+FEEDBACK_NOT_OPEN = "Hồ sơ chưa có kết quả để đánh giá."
+FEEDBACK_COMMENT_TOO_LONG = "Ý kiến dài quá {maximum} ký tự. Vui lòng rút gọn."
+FEEDBACK_THANKS = "Cảm ơn bạn đã đánh giá kết quả xử lý."
+FEEDBACK_REOPENS = (
+    "Cảm ơn bạn. Hồ sơ sẽ được mở lại và chuyển lại cơ quan xử lý, với thời hạn xử lý mới."
+)
+FEEDBACK_TOO_LATE = (
+    "Cảm ơn bạn. Đã quá {days} ngày kể từ khi công khai kết quả nên hồ sơ không được mở lại;"
+    " bạn có thể gửi phản ánh mới."
+)
+FEEDBACK_DEFAULT_COMMENT = "Người dân đánh giá kết quả xử lý."
+# --- public scoreboard (/thong-ke) -----------------------------------------------------------
+
+SCOREBOARD_TITLE: Final = "Thống kê giải quyết phản ánh, kiến nghị"
+SCOREBOARD_PERIOD: Final = "12 tháng gần nhất: từ {start} đến {end}"
+SCOREBOARD_NOTE: Final = (
+    "Chỉ tính các phản ánh, kiến nghị đã có kết quả công khai, theo ngày tiếp nhận. Đúng hạn:"
+    " kết quả được duyệt trước hạn giải quyết. Thời gian trả lời tính bằng ngày làm việc"
+    " (không tính ngày nghỉ, ngày lễ, Tết và thời gian chờ người dân bổ sung)."
+)
+SCOREBOARD_BY_AGENCY: Final = "Theo cơ quan giải quyết"
+SCOREBOARD_BY_FIELD: Final = "Theo lĩnh vực"
+SCOREBOARD_AGENCY: Final = "Cơ quan"
+SCOREBOARD_FIELD: Final = "Lĩnh vực"
+SCOREBOARD_RECEIVED: Final = "Số phản ánh đã công khai kết quả"
+SCOREBOARD_ON_TIME: Final = "Tỉ lệ đúng hạn"
+SCOREBOARD_MEDIAN: Final = "Thời gian trả lời (trung vị, ngày làm việc)"
+SCOREBOARD_EMPTY: Final = "Chưa có kết quả nào được công khai trong 12 tháng qua."
+SCOREBOARD_NONE: Final = "Chưa xác định"

@@ -46,12 +46,14 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
     """The public projection of a stored case document. An allow-list, not a deny-list, so
     a field added to the schema later stays private until someone decides otherwise."""
     confidential = bool(case.get("confidential"))
+    # A case touching state secrets is as closed to the public as a confidential one.
+    secret = confidential or bool(case.get("state_secret"))
     field = case.get("field")
     escalation = case.get("escalation") or None
     redirect = case.get("redirect") or None
     result = case.get("result") or None
     # Where the problem is, as the citizen described it; never their own contact details.
-    location = {} if confidential else (case.get("location") or {})
+    location = {} if secret else (case.get("location") or {})
     return {
         "tracking_code": case["tracking_code"],
         "tracking_code_display": format_tracking_code(case["tracking_code"]),
@@ -92,15 +94,38 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
         ),
         "timeline": public_timeline(case.get("history") or []),
         "confidential": confidential,
-        "public_content": None if confidential else case.get("public_content"),
+        "public_content": None if secret else case.get("public_content"),
         "address": location.get("address"),
         "lat": location.get("lat"),
         "lon": location.get("lon"),
         "result": (
             {"text": result.get("text"), "published_at": _iso(result.get("published_at"))}
-            if result and result.get("published_at") and not confidential
+            if result and result.get("published_at") and not secret
             else None
         ),
+        # An extension and its reason are public by rule; the agency's question is what
+        # the citizen is asked for (masked: it was written to them).
+        "extensions": [
+            {
+                "working_days": e.get("working_days"),
+                "reason": e.get("reason"),
+                "decided_at": _iso(e.get("decided_at")),
+            }
+            for e in case.get("extensions") or []
+            if e.get("decision") == "approved"
+        ],
+        "waiting_for_citizen": case.get("status") == "needs_info",
+        "photos": (
+            [
+                {"filename": p.get("filename"), "url": f"/anh/{case['tracking_code']}/{p['ref']}"}
+                for p in case.get("public_attachments") or []
+                if p.get("ref")
+            ]
+            if not secret and case.get("status") == "published"
+            else []
+        ),
+        "reopened": int(case.get("reopened") or 0),
+        "feedback_open": case.get("status") in ("published", "resolved"),
     }
 
 
@@ -142,6 +167,11 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
                 "confidential",
             )
         ),
+        "extensions": [],
+        "waiting_for_citizen": False,
+        "photos": [],
+        "reopened": 0,
+        "feedback_open": False,
         "co_agencies": [],
         "co_agency_names": [],
         "overdue": False,

@@ -27,6 +27,7 @@ COMPOSE_SECRETS = {
     "PAKN_RABBITMQ_PASSWORD": "test-rabbitmq-password",
     "PAKN_RABBITMQ_ERLANG_COOKIE": "test-erlang-cookie",
     "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
+    "PAKN_HOTLINE_API_KEY": "test-hotline-api-key",
 }
 #: Environment keys whose value is a secret: it must be a compose variable, never a literal.
 SECRET_KEY = re.compile(r"SECRET|PASSWORD|PASS$|TOKEN|API_KEY")

@@ -63,8 +63,12 @@ def _env(tmp_path: Path, amqp_url: str) -> dict[str, str]:
         "PAKN_DB_PORT": str(free_port()),
         "PAKN_WEB_PORT": str(free_port()),
         "PAKN_ROUTER_PORT": str(free_port()),
+        "PAKN_HOTLINE_PORT": str(free_port()),
+        "PAKN_CHATBOT_PORT": str(free_port()),
+        "PAKN_EMAIL_PORT": str(free_port()),
     }
     env.pop("PAKN_MONGODB_URL", None)
+    env.pop("PAKN_IMAP_HOST", None)
     return env
 
 
@@ -95,8 +99,13 @@ async def stack(
     )
     yield process, env
     if process.returncode is None:
+        # A failed test must not leave the services behind (they would hold ports and pipes).
+        children = _descendants(process.pid)
         process.kill()
         await process.wait()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def test_up_runs_restarts_and_stops_everything(

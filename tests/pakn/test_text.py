@@ -308,9 +308,11 @@ def test_mask_names_given_decomposed_or_with_extra_spaces() -> None:
     )
 
 
-def test_mask_does_not_mask_single_word_names() -> None:
-    text = "Chị Hà ở phường Hà Quang"
-    assert mask_personal_data(text, ["Hà", ""]) == text
+def test_mask_single_word_names_only_after_a_form_of_address() -> None:
+    text = "Chị Hà ở phường Hà Quang; Hà Quang và sông Hà đều là địa danh"
+    assert mask_personal_data(text, ["Hà", ""]) == (
+        f"Chị {MASK} ở phường Hà Quang; Hà Quang và sông Hà đều là địa danh"
+    )
 
 
 def test_mask_composes_decomposed_input() -> None:

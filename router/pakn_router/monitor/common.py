@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -99,5 +98,5 @@ def json_response(body: dict[str, Any], status: int = 200) -> web.Response:
         body,
         status=status,
         headers={"Cache-Control": "no-store"},
-        dumps=lambda value: json.dumps(value, ensure_ascii=False),
+        dumps=http.json_text,
     )

@@ -6,6 +6,7 @@ SYSTEM_NAME = "Giám sát điều phối phản ánh, kiến nghị"
 ORG_NAME = "Ủy ban nhân dân tỉnh Khánh Hòa"
 SKIP_LINK = "Bỏ qua, đến nội dung chính"
 NAV_LABEL = "Chức năng"
+NAV_AGENCY = "Hồ sơ của cơ quan"
 LOGGED_IN_AS = "{name} ({role})"
 LOGOUT = "Đăng xuất"
 SEARCH_LABEL = "Tìm hồ sơ"
@@ -31,6 +32,7 @@ NAV = {
     "search": "Tìm hồ sơ",
     "deadlines": "Hạn xử lý",
     "ping_pong": "Chuyển qua lại",
+    "reports": "Báo cáo",
     "dead_letters": "Tin nhắn lỗi",
 }
 
@@ -60,6 +62,18 @@ ACTION_NAMES = {
     "published": "Công khai kết quả",
     "note": "Ghi chú",
     "ping_pong": "Cảnh báo chuyển qua lại",
+    # The agency workspace's actions (router/pakn_router/agency).
+    "in_progress": "Cơ quan tiếp nhận xử lý",
+    "returned": "Cơ quan trả lại",
+    "contributed": "Ý kiến phối hợp",
+    "extension_requested": "Đề nghị gia hạn",
+    "extended": "Gia hạn",
+    "extension_rejected": "Không đồng ý gia hạn",
+    "answer_drafted": "Dự thảo kết quả",
+    "not_published": "Không công khai",
+    "publication_edited": "Sửa bản công khai",
+    "feedback": "Người dân đánh giá",
+    "reopened": "Mở lại hồ sơ",
 }
 PRIORITY_NAMES = {"normal": "Bình thường", "urgent": "Khẩn", "emergency": "Khẩn cấp"}
 CHANNEL_NAMES = {

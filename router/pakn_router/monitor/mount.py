@@ -12,6 +12,8 @@ import jinja2
 from aiohttp import web
 
 from pakn import http, loops
+from pakn_router.agency import api as agency_api
+from pakn_router.agency import pages as agency_pages
 from pakn_router.monitor import api, pages
 from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys, utc_now
 from pakn_router.monitor.dead_letters import DeadLetterKeeper
@@ -43,13 +45,17 @@ def mount_monitor(
     aiohttp_jinja2.setup(
         app,
         app_key=pages.JINJA,
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        # The agency workspace's pages share the monitor's base and filters.
+        loader=jinja2.FileSystemLoader([HERE / "templates", HERE.parent / "agency" / "templates"]),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         filters=pages.FILTERS,
     )
     api.add_routes(app)
     pages.add_routes(app)
+    # The agency workspace beside the monitor: same login, same guards, same pages' look.
+    agency_api.add_routes(app)
+    agency_pages.add_routes(app)
     app.router.add_static("/static/", HERE / "static")
 
     async def running(app: web.Application) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from pakn.auth import messages as auth_messages
+from pakn.auth.users import AGENCY_ROLES
 from pakn.auth.web import LOGOUT_PATH, require, staff_of
 from pakn.ids import format_tracking_code
 from pakn.phone import dial_phone, display_phone
@@ -125,6 +126,7 @@ def _nav(staff_can_act: bool) -> list[tuple[str, str, str]]:
         ("search", "/ho-so", t.NAV["search"]),
         ("deadlines", "/han-xu-ly", t.NAV["deadlines"]),
         ("ping_pong", "/chuyen-qua-lai", t.NAV["ping_pong"]),
+        ("reports", "/bao-cao", t.NAV["reports"]),
     ]
     if staff_can_act:
         items.append(("dead_letters", "/tin-loi", t.NAV["dead_letters"]))
@@ -144,11 +146,15 @@ def render(
 ) -> web.Response:
     staff = staff_of(request)
     acting = can_act(staff)
+    nav = _nav(acting)
+    if staff.role in AGENCY_ROLES or acting:
+        # The agency workspace (router/pakn_router/agency): the agency's own queue.
+        nav.insert(1, ("agency", "/co-quan", t.NAV_AGENCY))
     page = {
         "t": t,
         "title": title,
         "active": active,
-        "nav": _nav(acting),
+        "nav": nav,
         "staff": staff,
         "user_label": t.LOGGED_IN_AS.format(
             name=staff.user.display_name, role=auth_messages.ROLE_NAMES[staff.role.value]

@@ -14,6 +14,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
 from pakn.schema import RUNNING_STATUSES, Status, status_values
+from pakn.scope import Scope as Scope  # shared with the reports: one rule for who sees what
 from pakn.store import Store
 from pakn.text import query_terms
 from pakn.worktime import VIETNAM_TZ
@@ -83,23 +84,6 @@ class Paged:
 
 class InvalidQuery(ValueError):
     """A filter the monitor does not know (an unknown status)."""
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which cases a user may see: all (operators, administrators, hotline) or one agency's."""
-
-    agency: str | None = None
-
-    def query(self) -> dict[str, Any]:
-        if self.agency is None:
-            return {}
-        return {"$or": [{"lead_agency": self.agency}, {"co_agencies": self.agency}]}
-
-    def allows(self, doc: Mapping[str, Any]) -> bool:
-        return self.agency is None or (
-            doc.get("lead_agency") == self.agency or self.agency in (doc.get("co_agencies") or [])
-        )
 
 
 def _and(*parts: Mapping[str, Any]) -> dict[str, Any]:

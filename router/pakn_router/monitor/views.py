@@ -273,6 +273,9 @@ def attachment_refs(doc: Mapping[str, Any]) -> set[str]:
     refs = {a.get("ref") for a in doc.get("attachments") or []}
     for followup in doc.get("followups") or []:
         refs |= {a.get("ref") for a in followup.get("attachments") or []}
+    # The agency's answer and its public copies (router/pakn_router/agency).
+    refs |= {a.get("ref") for a in (doc.get("answer") or {}).get("attachments") or []}
+    refs |= {a.get("ref") for a in doc.get("public_attachments") or []}
     return {ref for ref in refs if ref}
 
 

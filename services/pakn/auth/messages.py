@@ -46,6 +46,7 @@ ROLE_NAMES = {
     "operator": "cán bộ vận hành",
     "hotline_agent": "điện thoại viên tổng đài",
     "agency_staff": "cán bộ cơ quan, đơn vị",
+    "agency_leader": "lãnh đạo cơ quan, đơn vị",
     "agency_admin": "quản trị viên cơ quan, đơn vị",
 }
 

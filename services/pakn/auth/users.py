@@ -33,11 +33,13 @@ class Role(StrEnum):
     OPERATOR = "operator"
     HOTLINE_AGENT = "hotline_agent"
     AGENCY_STAFF = "agency_staff"
+    #: Approves the agency's answers (DESIGN.md §3).
+    AGENCY_LEADER = "agency_leader"
     AGENCY_ADMIN = "agency_admin"
 
 
 #: Roles that belong to one agency (and only they carry an agency code).
-AGENCY_ROLES = frozenset({Role.AGENCY_STAFF, Role.AGENCY_ADMIN})
+AGENCY_ROLES = frozenset({Role.AGENCY_STAFF, Role.AGENCY_LEADER, Role.AGENCY_ADMIN})
 
 #: 3–64 characters of a-z, 0-9 and . _ -; letters or digits at both ends.
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Collection, Iterable
@@ -188,15 +187,14 @@ def _store(request: web.Request) -> Store:
     return request.config_dict[_auth(request).store_key]
 
 
-def _dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False)
-
-
 def _json(
     body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.json_response(
-        body, status=status, headers={"Cache-Control": "no-store", **(headers or {})}, dumps=_dumps
+        body,
+        status=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        dumps=http.json_text,
     )
 
 
@@ -207,11 +205,7 @@ def _json_error(
 
 
 def _wants_html(request: web.Request) -> bool:
-    if request.path.startswith("/api/"):
-        return False
-    accept = request.headers.get("Accept", "")
-    html, json_ = accept.find("text/html"), accept.find("application/json")
-    return html >= 0 and (json_ < 0 or html < json_)
+    return not request.path.startswith("/api/") and http.wants_html(request)
 
 
 def _retry_seconds(wait: timedelta) -> int:

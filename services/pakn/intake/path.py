@@ -19,6 +19,7 @@ from pakn.ids import body_sha256, submission_id
 from pakn.intake import metrics
 from pakn.intake.reservations import (
     IdempotencyConflict,
+    PublishedMarks,
     Reservation,
     TrackingCodesExhausted,
     mark_published,
@@ -170,14 +171,17 @@ class IntakePath:
         retry_after: int = DEFAULT_RETRY_AFTER,
         store_timeout: float = DEFAULT_STORE_TIMEOUT,
         mark_published: bool = True,
+        marks: PublishedMarks | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.confirm_timeout = confirm_timeout
         self.retry_after = retry_after
         self.store_timeout = store_timeout
-        #: Whether to note ``published_at`` on the reservation after the confirm (best effort).
+        #: Whether to note ``published_at`` on the reservation after the confirm (best effort):
+        #: through ``marks`` in batches off the citizen's path when given, else inline.
         self.mark_published = mark_published
+        self.marks = marks
 
     async def accept(
         self,
@@ -337,6 +341,9 @@ class IntakePath:
         case says the same. A store that fails now must not turn an accepted report into an
         error (the broker has it; the citizen gets the code)."""
         if not self.mark_published:
+            return
+        if self.marks is not None:
+            self.marks.note(sid)
             return
         try:
             with pymongo.timeout(MARK_TIMEOUT):

@@ -279,7 +279,7 @@ def build() -> None:
             "content": body.strip(),
             "submitter": {"name": None, "email": "khoa.do@fpt.vn", "phone": None},
             "charset_repaired": False,
-            "problems": [{"field": "submitter.phone", "code": "required"}],
+            "problems": [{"field": "submitter.name", "code": "required"}],
             "outcome": "needs_info",
         },
     )
@@ -317,7 +317,8 @@ def build() -> None:
                 "phone": "+4915123456789",
             },
             "legacy_font": None,
-            "outcome": "case",
+            "problems": [{"field": "content", "code": "not_vietnamese"}],
+            "outcome": "needs_info",
         },
     )
     # 7 ------------------------------------------------------------------------------------
@@ -425,7 +426,8 @@ def build() -> None:
                 "phone": "+84912000111",
             },
             "html_only": True,
-            "outcome": "case",
+            "problems": [{"field": "occurred_at", "code": "required"}],
+            "outcome": "needs_info",
         },
     )
     # 10 -----------------------------------------------------------------------------------
@@ -498,7 +500,8 @@ def build() -> None:
                 "email": "ngohong.dk@gmail.com",
                 "phone": "+84903456789",
             },
-            "outcome": "case",
+            "problems": [{"field": "occurred_at", "code": "required"}],
+            "outcome": "needs_info",
         },
     )
     # 12 -----------------------------------------------------------------------------------
@@ -578,10 +581,7 @@ def build() -> None:
             "description": "one line from an iPhone: no place, no phone",
             "content": "Khu em mất điện từ tối qua tới giờ chưa có lại, nóng quá ạ",
             "submitter": {"name": "Hà My", "email": "hamy.2001@icloud.com", "phone": None},
-            "problems": [
-                {"field": "location.address", "code": "required"},
-                {"field": "submitter.phone", "code": "required"},
-            ],
+            "problems": [{"field": "location.address", "code": "required"}],
             "outcome": "needs_info",
         },
     )
@@ -608,7 +608,10 @@ def build() -> None:
                 "email": "longnv77@gmail.com",
                 "phone": "+84905999000",
             },
-            "problems": [{"field": "content", "code": "missing_diacritics"}],
+            "problems": [
+                {"field": "content", "code": "missing_diacritics"},
+                {"field": "occurred_at", "code": "required"},
+            ],
             "outcome": "needs_info",
         },
     )
@@ -634,8 +637,8 @@ def build() -> None:
                 "phone": None,
             },
             "problems": [
+                {"field": "occurred_at", "code": "required"},
                 {"field": "location.address", "code": "required"},
-                {"field": "submitter.phone", "code": "required"},
             ],
             "outcome": "needs_info",
         },
@@ -1020,7 +1023,8 @@ def build() -> None:
                 "phone": "+842583844555",
             },
             "reply_address": "bay.nv.ninhhoa@yahoo.com",
-            "outcome": "case",
+            "problems": [{"field": "occurred_at", "code": "required"}],
+            "outcome": "needs_info",
         },
     )
     # 33 -----------------------------------------------------------------------------------

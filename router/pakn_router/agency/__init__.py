@@ -1,0 +1,1 @@
+"""The agency workspace: handling, approval and publication of a case (DESIGN.md §5)."""

@@ -1,0 +1,1 @@
+"""Periodic reports for the Department and agencies: a printable page, spreadsheets, a command."""
