@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -13,12 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS, Priority
 
+# The split rule is the model's (a retrain leaves the same holdout out): about 30 % holdout.
+from pakn_router.learning import HOLDOUT_FROM_BYTE, is_holdout
+
+__all__ = ["HOLDOUT_FROM_BYTE", "CorpusItem", "is_holdout", "load_corpus", "split"]
+
 CORPUS_PATH = Path(__file__).parent / "data" / "corpus.yaml"
 
-#: An item belongs to the holdout when the first byte of sha256(id) is at least this value:
-#: 77 of 256 byte values, about 30 %. Never change it once tuning has started, or holdout items
-#: leak into the tuning set.
-HOLDOUT_FROM_BYTE = 179
 
 Decision = Literal["assign", "triage", "redirect"]
 RedirectKind = Literal["khieu-nai", "to-cao"]
@@ -78,11 +78,6 @@ class CorpusItem(BaseModel):
     @property
     def holdout(self) -> bool:
         return is_holdout(self.id)
-
-
-def is_holdout(item_id: str) -> bool:
-    """Whether an id falls in the holdout: stable across runs, machines and corpus order."""
-    return hashlib.sha256(item_id.encode("utf-8")).digest()[0] >= HOLDOUT_FROM_BYTE
 
 
 def parse_corpus(raw: Any) -> list[CorpusItem]:

@@ -41,6 +41,8 @@ class Classification:
     #: Set on a triage that looks like a complaint or denunciation the router was unsure of.
     suggested_redirect: Redirect | None = None
     notes: tuple[str, ...] = dataclasses.field(default=())
+    #: Wards a street or landmark of the text points at when no ward was found (streets.yaml).
+    locality_candidates: tuple[LocalityMatch, ...] = dataclasses.field(default=())
 
     def as_json(self) -> dict[str, Any]:
         """The object `pakn classify` prints (DESIGN.md §3)."""
@@ -65,6 +67,10 @@ class Classification:
                 if self.locality
                 else None
             ),
+            "locality_candidates": [
+                {"code": c.code, "name": c.name, "legacy_area": c.legacy_area, "matched": c.matched}
+                for c in self.locality_candidates
+            ],
             "priority": self.priority.value,
             "working_days": self.working_days,
             "incident": self.incident,

@@ -17,7 +17,8 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
   how the text is put ("xin hỏi", "cảm ơn": TRIAGE_CATEGORIES) does not compete with what it
   is about. Too little evidence, a near tie, or a text with no case to act on (thanks,
   general wishes) goes to an operator (triage), with a note in Vietnamese saying why.
-- Complaints and denunciations (the folder's exclusions) are scored the same way: from
+- Complaints and denunciations (the folder's exclusions) are scored the same way, their
+  word patterns too ("khiếu nại … quyết định", pakn.patterns: each counts once): from
   ``redirect_min`` the case is redirected to the complaint route; from ``suggest_min`` it is
   triage with a suggested redirect; below, the words were used loosely ("đã khiếu nại nhiều
   lần" about a pothole) and the case is routed as usual.
@@ -29,7 +30,10 @@ How a text is scored (the numbers are `Thresholds`, tuned on the corpus's tune s
   (pakn.locality). When only the pre-2025 area is known and all its communes are
   routed by the same rule, that rule applies. A rule led by the commune with no commune
   known leaves the case to an operator ("chưa xác định được xã/phường") - except an
-  emergency, which the rule's first co-agency takes meanwhile.
+  emergency, which the rule's first co-agency takes meanwhile. With no ward named, the
+  streets and landmarks (pakn.streets) give it when checked, or candidates for the operator.
+- When no phrase says anything, the learnt field model (pakn_router.learning) proposes
+  fields as triage candidates; it never routes (it measured weaker than the phrases).
 """
 
 from __future__ import annotations
@@ -42,14 +46,18 @@ from enum import IntEnum
 from pathlib import Path
 
 from pakn.locality import LocalityResolver, Place
+from pakn.patterns import PatternIndex, cut
 from pakn.phrases import Cues, PhraseIndex, Words
 from pakn.safety import SafetyAssessment, SafetyDetector, load_safety
 from pakn.schema import FIELD_NAMES, Candidate, Priority, Redirect
 from pakn.sla import SlaPolicy
+from pakn.streets import StreetTable
+from pakn.streets import candidates as street_candidates
 from pakn.territory import (
     Assignment,
     Category,
     Exclusion,
+    LegacyArea,
     Locality,
     Phrase,
     ProvinceConfig,
@@ -57,6 +65,7 @@ from pakn.territory import (
     load,
 )
 from pakn_router.classification import Classification, Decision, LocalityMatch
+from pakn_router.learning import MODEL_FILE, ModelFile
 
 #: Categories that say how a text is put, not what it is about (thanks, questions, general
 #: wishes): they never compete with a subject, and alone they leave the case to an operator.
@@ -88,6 +97,8 @@ _LOCATIVES = Cues(
 LOOKBEHIND = 3
 
 NO_EVIDENCE = "không đủ căn cứ phân loại"
+#: A field the learnt model gives less than this probability is not proposed.
+SUGGESTION_MIN = 0.2
 NO_COMMUNE = "chưa xác định được xã/phường nơi xảy ra sự việc"
 
 
@@ -175,12 +186,21 @@ class Classifier:
         thresholds: Thresholds | None = None,
         triage_categories: Iterable[str] = TRIAGE_CATEGORIES,
         safety: SafetyDetector | None = None,
+        streets: StreetTable | None = None,
+        model: ModelFile | None = None,
     ) -> None:
         self.config = config
         self.sla = sla
         self.thresholds = thresholds or Thresholds()
         self.triage_categories = frozenset(triage_categories)
         self.localities = LocalityResolver(config)
+        if streets is None:
+            streets = StreetTable.from_config_dir(config.config_dir, config)
+        self.streets = streets
+        if model is None and (config.config_dir / MODEL_FILE).exists():
+            model = ModelFile(config.config_dir / MODEL_FILE)
+        #: The learnt field model (pakn_router.learning), reloaded when retrained.
+        self.model = model
         self._categories = list(config.categories)
         self._exclusions = list(config.exclusions)
         self.safety = safety if safety is not None else load_safety(config.config_dir)
@@ -192,6 +212,12 @@ class Classifier:
         for i, exclusion in enumerate(self._exclusions):
             self._add(exclusion.phrases, _Kind.EXCLUSION, i)
             self._add(exclusion.negative, _Kind.EXCLUSION_NEGATIVE, i)
+        self._pattern_owners = [
+            (i, pattern)
+            for i, exclusion in enumerate(self._exclusions)
+            for pattern in exclusion.patterns
+        ]
+        self._exclusion_patterns = PatternIndex(pattern for _, pattern in self._pattern_owners)
         self._add(config.priority.urgent, _Kind.URGENT, 0)
 
     @classmethod
@@ -244,11 +270,37 @@ class Classifier:
                 taken.append((start, end))
                 into[entry.text] = weight
 
+    def _collect_patterns(self, text: str, factor: float, found: _Found, seen: set[int]) -> None:
+        """Adds the complaint and denunciation patterns of ``text``: each pattern once.
+
+        A pattern's words may overlap a phrase of the same exclusion ("khiếu nại quyết định"
+        in "khiếu nại về quyết định"): the two are one piece of evidence, the heavier counts.
+        """
+        cut_text = cut(text)
+        for match in self._exclusion_patterns.find(cut_text):
+            if match.pattern in seen:
+                continue
+            seen.add(match.pattern)
+            target, pattern = self._pattern_owners[match.pattern]
+            into = found.setdefault((_Kind.EXCLUSION, target), {})
+            words = cut_text.span(match.start, match.end)
+            lowered = words.lower()
+            overlapping = [k for k in into if k.lower() in lowered or lowered in k.lower()]
+            weight = pattern.weight * factor
+            if any(into[key] >= weight for key in overlapping):
+                continue
+            for key in overlapping:
+                del into[key]
+            into[words] = weight
+
     def _score(self, text: str, title: str | None) -> _Scores:
         found: _Found = {}
         self._collect(self._index.words(text), 1.0, found)
+        seen: set[int] = set()
+        self._collect_patterns(text, 1.0, found, seen)
         if title:
             self._collect(self._index.words(title), self.thresholds.title_factor, found)
+            self._collect_patterns(title, self.thresholds.title_factor, found, seen)
 
         def total(kind: _Kind, target: int) -> float:
             return sum(found.get((kind, target), {}).values())
@@ -310,6 +362,50 @@ class Classifier:
         rule = self._rule(category, locality)
         return rule.assignment(locality) if rule is not None else None
 
+    def _suggestions(
+        self, text: str, notes: list[str]
+    ) -> tuple[tuple[Candidate, ...], list[str]] | None:
+        """Fields the learnt model proposes when no phrase said anything: for the operator.
+
+        Measured weaker than the phrases on unseen wording (README, "Routing accuracy"), so it
+        never routes: it fills the triage candidates the phrases left empty.
+        """
+        model = self.model.refresh() if self.model is not None else None
+        if model is None:
+            return None
+        top = model.predict(text)[: self.thresholds.candidates]
+        ranked = [s for s in top if s.probability >= SUGGESTION_MIN]
+        evidence = model.evidence(text, ranked[0].field) if ranked else []
+        if not evidence:
+            return None  # the priors alone are no suggestion
+        notes.append(
+            "gợi ý của mô hình học từ các quyết định đã có: "
+            + ", ".join(FIELD_NAMES.get(s.field, s.field) for s in ranked)
+        )
+        candidates = tuple(Candidate(field=s.field, score=round(s.probability, 2)) for s in ranked)
+        return candidates, evidence
+
+    def _place_from_streets(
+        self, place: Place | None, address: str | None, text: str
+    ) -> tuple[Place | None, list[tuple[Locality, tuple[LegacyArea | None, str]]]]:
+        """A ward from the streets and landmarks named, when the names gave none.
+
+        One checked street in one ward places the report; otherwise the wards they point at
+        are candidates for the operator, never a guess.
+        """
+        if place is not None and place.locality is not None:
+            return place, []
+        area = place.area if place is not None else None
+        matches = self.streets.find(address, area) or self.streets.find(text, area)
+        wards = street_candidates(matches)
+        if len(wards) == 1 and all(match.decisive for match in matches):
+            matched = ", ".join(match.matched for match in matches)
+            return Place(wards[0], area or matches[0].area, matched), []
+        where = {
+            ward.code: (match.area, match.matched) for match in matches for ward in match.localities
+        }
+        return place, [(ward, where[ward.code]) for ward in wards]
+
     def _candidate(
         self, field_code: str, score: float, scores: _Scores, place: Place | None
     ) -> Candidate:
@@ -339,7 +435,9 @@ class Classifier:
         Hòa folder has none, so the place is read from the address box and the text.
         """
         scores = self._score(text, title)
-        place = self.localities.resolve(address, f"{title}\n{text}" if title else text)
+        full_text = f"{title}\n{text}" if title else text
+        place = self.localities.resolve(address, full_text)
+        place, wards = self._place_from_streets(place, address, full_text)
         ranked = sorted(scores.fields.items(), key=lambda kv: -kv[1])
         best_field, best = ranked[0] if ranked else (None, 0.0)
         # "Xin hỏi…", "cảm ơn" say how, not what: they do not compete with a subject.
@@ -352,6 +450,9 @@ class Classifier:
         co = assignment.co if assignment is not None else ()
 
         notes: list[str] = []
+        if wards:
+            names = ", ".join(ward.name for ward, _ in wards)
+            notes.append(f"theo tên đường/địa danh, có thể thuộc: {names} (cán bộ xác định)")
         priority = self._priority(scores, category, notes)
         if priority is Priority.EMERGENCY and lead is None and co:
             # An emergency does not wait for its commune to be found: the rule's first
@@ -369,6 +470,13 @@ class Classifier:
         if category is not None:
             matched += scores.phrases(_Kind.CATEGORY, scores.best_category_of_field[category.field])
         matched += [alarm.matched for alarm in scores.safety.events]
+        candidates = tuple(
+            self._candidate(code, score, scores, place)
+            for code, score in ranked[: self.thresholds.candidates]
+        )
+        if not candidates and outcome.decision == "triage":
+            suggested = self._suggestions(full_text, notes)
+            candidates, matched = suggested or (candidates, matched)
         routed = outcome.decision == "assign"
         routable = category is not None and outcome.decision != "redirect"
         return Classification(
@@ -378,11 +486,12 @@ class Classifier:
             co_agencies=tuple(co) if routed else (),
             confidence=confidence,
             matched=tuple(dict.fromkeys(matched)),
-            candidates=tuple(
-                self._candidate(code, score, scores, place)
-                for code, score in ranked[: self.thresholds.candidates]
-            ),
+            candidates=candidates,
             locality=_locality_match(place) if place is not None else None,
+            locality_candidates=tuple(
+                LocalityMatch(ward.code, ward.name, area.name if area else None, matched)
+                for ward, (area, matched) in wards
+            ),
             priority=priority,
             working_days=(
                 self.sla.working_days_for(category.field, category.code, category.incident)

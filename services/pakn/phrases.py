@@ -102,8 +102,12 @@ class Words:
         return len(self.items)
 
 
+@lru_cache(maxsize=1024)
 def words(text: str, breaks: frozenset[str] = SENTENCE_BREAKS) -> Words:
-    """``text`` as words, in NFC, with a break wherever a character of ``breaks`` stands."""
+    """``text`` as words, in NFC, with a break wherever a character of ``breaks`` stands.
+
+    Cached: the classifier, the place finder and the street table read one text in turn.
+    """
     text = unicodedata.normalize("NFC", text)
     items: list[Word | None] = []
     position = 0

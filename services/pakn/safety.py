@@ -7,30 +7,25 @@ an alarm raised in vain costs an operator a glance. The patterns lean that way.
 
 Why patterns and not phrases: citizens do not write the list's wording. "Dây điện trung thế bị
 đứt rơi xuống mặt đường" holds no "dây điện đứt"; "nhà dân bị cháy" no "cháy nhà". A pattern
-is a few *slots* in order ("dây điện … đứt|rơi|rớt"), each slot one of a few word sequences,
-with at most ``within`` words between two slots, inside one sentence; ``any_order`` lets the
-slots come in either order ("bị đứt dây điện"). Matching is whole words, accent-blind on a
-text typed without marks and exact on a marked one (pakn.phrases), so "đang chạy" is not
-"đang cháy".
+(pakn.patterns) is a few slots in order with a few words allowed between them ("dây điện …
+đứt|rơi|rớt"), matched on whole words with the marks agreeing.
 
-A match right after a hedge of its clause ("sợ", "nguy cơ", "suýt", "không có"…) is a risk,
-not an event: it makes a case urgent, not an emergency. A ``negative`` pattern in the same
-sentence cancels a match of its group ("bóng đèn bị cháy" is no fire).
+A match right after a hedge of its clause ("sợ", "nguy cơ", "không có", "năm rồi"…), or with
+one inside it, is a risk, not an event: it makes a case urgent, not an emergency. A
+``negative`` pattern in the same sentence cancels a match of its group ("bóng đèn bị cháy" is
+no fire).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from pakn.phrases import Word, words
+from pakn.patterns import Pattern, PatternIndex, Text, cut, has_words, hedged
 from pakn.province import load_model
 
 __all__ = [
@@ -39,7 +34,6 @@ __all__ = [
     "SafetyAssessment",
     "SafetyDetector",
     "SafetyGroup",
-    "SafetyPattern",
     "SafetyRules",
     "assess",
     "load_safety",
@@ -47,51 +41,9 @@ __all__ = [
 
 SAFETY_FILE = "safety.yaml"
 
-#: Slots of a pattern stay inside one sentence; a hedge counts only inside its clause.
-_SENTENCE_ENDS = frozenset(".!?\n\r")
-_CLAUSE_ENDS = _SENTENCE_ENDS | frozenset(',;:()[]{}"“”«»…|•')
-#: Separators of a pattern's slots and of a slot's alternatives.
-_SLOT_SEPARATORS = ("…", "...")
-_ALTERNATIVE = "|"
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SafetyPattern(_Model):
-    """``"dây điện … đứt|rơi|rớt"``: slots in order, alternatives inside a slot."""
-
-    text: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    #: The most words allowed between two consecutive slots.
-    within: int = Field(default=4, ge=0, le=12)
-    #: The slots may come in any order ("bị đứt dây điện").
-    any_order: bool = False
-    #: Only in a text written with diacritics: folded, its words are everyday ones ("sập"
-    #: is "sắp", "lật" is "lát", "cháy xe" is "chạy xe").
-    marked_only: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, data: Any) -> Any:
-        return {"text": data} if isinstance(data, str) else data
-
-    @model_validator(mode="after")
-    def _has_words(self) -> Self:
-        for slot in self.slots():
-            if not slot or any(not alternative for alternative in slot):
-                raise ValueError(f"pattern {self.text!r} has an empty slot or alternative")
-        return self
-
-    def slots(self) -> list[list[tuple[Word, ...]]]:
-        """Each slot's alternatives as word sequences."""
-        text = self.text
-        for separator in _SLOT_SEPARATORS[1:]:
-            text = text.replace(separator, _SLOT_SEPARATORS[0])
-        return [
-            [_phrase_words(alternative) for alternative in slot.split(_ALTERNATIVE)]
-            for slot in text.split(_SLOT_SEPARATORS[0])
-        ]
 
 
 class SafetyGroup(_Model):
@@ -100,8 +52,8 @@ class SafetyGroup(_Model):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     hotline: Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
     advice: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    patterns: list[SafetyPattern] = Field(min_length=1)
-    negative: list[SafetyPattern] = Field(default_factory=list)
+    patterns: list[Pattern] = Field(min_length=1)
+    negative: list[Pattern] = Field(default_factory=list)
 
 
 class SafetyRules(_Model):
@@ -152,12 +104,8 @@ class SafetyAssessment:
 
     @property
     def events(self) -> tuple[Alarm, ...]:
-        """The alarms that make the case an emergency, one per group, in the file's order."""
-        seen: dict[str, Alarm] = {}
-        for alarm in self.alarms:
-            if not alarm.hedged:
-                seen.setdefault(alarm.group, alarm)
-        return tuple(seen.values())
+        """The alarms that make the case an emergency, in the order found."""
+        return tuple(alarm for alarm in self.alarms if not alarm.hedged)
 
     @property
     def hotlines(self) -> tuple[str, ...]:
@@ -170,88 +118,21 @@ class SafetyAssessment:
         return tuple(dict.fromkeys(alarm.advice for alarm in self.events))
 
 
-def _agree(found: Sequence[Word], wanted: Sequence[Word]) -> bool:
-    """Marks must agree word for word, a plain pattern word wanting a plain text word.
-
-    Stricter than the router's phrases (where a plain "ko" or "UBND" accepts any marks):
-    "ghe" (a boat) must not be "ghế", "xe" not "xé".
-    """
-    return all(
-        w.base == p.base and (w.tone == p.tone or {w.tone, p.tone} == {3, 4})
-        for w, p in zip(found, wanted, strict=True)
-    )
-
-
-def _phrase_words(text: str) -> tuple[Word, ...]:
-    return tuple(w for w in words(text, frozenset()).items if w is not None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    group: int
-    negative: bool
-    slots: tuple[tuple[tuple[Word, ...], ...], ...]
-    within: int
-    any_order: bool
-    marked_only: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Text:
-    """A text's words with the sentence and clause each belongs to."""
-
-    items: tuple[Word, ...]
-    sentence: tuple[int, ...]
-    clause: tuple[int, ...]
-    marked: bool
-    source: str
-
-
-def _cut(text: str) -> _Text:
-    cut = words(text, frozenset())
-    items = tuple(w for w in cut.items if w is not None)
-    sentence: list[int] = []
-    clause: list[int] = []
-    s = c = 0
-    previous_end: int | None = None
-    for word in items:
-        if previous_end is not None:
-            gap = cut.source[previous_end : word.start]
-            if not _SENTENCE_ENDS.isdisjoint(gap):
-                s, c = s + 1, c + 1
-            elif not _CLAUSE_ENDS.isdisjoint(gap):
-                c += 1
-        sentence.append(s)
-        clause.append(c)
-        previous_end = word.end
-    return _Text(items, tuple(sentence), tuple(clause), cut.marked, cut.source)
-
-
 class SafetyDetector:
     """The rules of one province folder, indexed once; ``assess`` is then a pure function."""
 
     def __init__(self, rules: SafetyRules) -> None:
         self.rules = rules
-        self._patterns: list[_Compiled] = []
-        # First folded word of an alternative → (pattern, slot, alternative) starting with it.
-        self._starts: dict[str, list[tuple[int, int, tuple[Word, ...]]]] = defaultdict(list)
+        #: Pattern number in the index → (group number, whether it is a negative pattern).
+        self._owners: list[tuple[int, bool]] = []
+        patterns: list[Pattern] = []
         for g, group in enumerate(rules.groups):
-            for negative, patterns in ((False, group.patterns), (True, group.negative)):
-                for pattern in patterns:
-                    self._compile(g, negative, pattern)
-        self._hedges = [_phrase_words(hedge) for hedge in rules.hedges]
-
-    def _compile(self, group: int, negative: bool, pattern: SafetyPattern) -> None:
-        slots = tuple(tuple(slot) for slot in pattern.slots())
-        index = len(self._patterns)
-        self._patterns.append(
-            _Compiled(
-                group, negative, slots, pattern.within, pattern.any_order, pattern.marked_only
-            )
-        )
-        for s, slot in enumerate(slots):
-            for alternative in slot:
-                self._starts[alternative[0].folded].append((index, s, alternative))
+            for negative, group_patterns in ((False, group.patterns), (True, group.negative)):
+                for pattern in group_patterns:
+                    patterns.append(pattern)
+                    self._owners.append((g, negative))
+        self._index = PatternIndex(patterns)
+        self._hedges = [has_words(hedge) for hedge in rules.hedges]
 
     @classmethod
     def from_config_dir(cls, config_dir: Path) -> SafetyDetector:
@@ -263,106 +144,40 @@ class SafetyDetector:
         alarms: list[Alarm] = []
         for text in texts:
             if text:
-                alarms.extend(self._alarms(_cut(text)))
+                alarms.extend(self._alarms(cut(text)))
         return SafetyAssessment(tuple(alarms))
 
-    # -- matching --------------------------------------------------------------------------
-
-    def _occurrences(self, text: _Text) -> dict[tuple[int, int], list[tuple[int, int]]]:
-        """(pattern, slot) → the word spans where one of the slot's alternatives stands."""
-        found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        items = text.items
-        for start, word in enumerate(items):
-            for pattern, slot, alternative in self._starts.get(word.folded, ()):
-                end = start + len(alternative)
-                if end > len(items) or text.sentence[end - 1] != text.sentence[start]:
-                    continue
-                span = items[start:end]
-                if any(w.folded != a.folded for w, a in zip(span, alternative, strict=True)):
-                    continue
-                if text.marked and not _agree(span, alternative):
-                    continue
-                found[(pattern, slot)].append((start, end))
-        return found
-
-    def _spans(
-        self,
-        pattern: _Compiled,
-        index: int,
-        found: dict[tuple[int, int], list[tuple[int, int]]],
-        text: _Text,
-    ) -> Iterable[tuple[int, int]]:
-        """The word spans where the whole pattern matches."""
-        orders: Iterable[Sequence[int]] = (
-            itertools.permutations(range(len(pattern.slots)))
-            if pattern.any_order
-            else (range(len(pattern.slots)),)
-        )
-        for order in orders:
-            chains: list[tuple[int, int]] = list(found.get((index, order[0]), ()))
-            for slot in order[1:]:
-                following = found.get((index, slot), ())
-                chains = [
-                    (start, next_end)
-                    for start, end in chains
-                    for next_start, next_end in following
-                    if end <= next_start <= end + pattern.within
-                    and text.sentence[next_start] == text.sentence[start]
-                ]
-                if not chains:
-                    break
-            yield from chains
-
-    def _hedged(self, text: _Text, start: int, stop: int) -> bool:
-        """A hedge just before the match (same clause) or inside it ("cây có nguy cơ đổ")."""
-        first = max(0, start - self.rules.hedge_window)
-        for position in range(first, stop - 1):
-            if position < start and text.clause[position] != text.clause[start]:
+    def _alarms(self, text: Text) -> list[Alarm]:
+        matches = self._index.find(text)
+        cancelled = {
+            (self._owners[m.pattern][0], text.sentence[m.start])
+            for m in matches
+            if self._owners[m.pattern][1]
+        }
+        alarms: dict[tuple[int, int, int], Alarm] = {}
+        for match in matches:
+            g, negative = self._owners[match.pattern]
+            if negative or (g, text.sentence[match.start]) in cancelled:
                 continue
-            for hedge in self._hedges:
-                end = position + len(hedge)
-                if end > stop:
-                    continue
-                span = text.items[position:end]
-                if all(w.folded == h.folded for w, h in zip(span, hedge, strict=True)) and (
-                    not text.marked or _agree(span, hedge)
-                ):
-                    return True
-        return False
-
-    def _alarms(self, text: _Text) -> list[Alarm]:
-        found = self._occurrences(text)
-        if not found:
-            return []
-        candidates = {pattern for pattern, _ in found}
-        positive: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        negative: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for index in sorted(candidates):
-            pattern = self._patterns[index]
-            if pattern.marked_only and not text.marked:
+            if (g, match.start, match.end) in alarms:
                 continue
-            spans = list(self._spans(pattern, index, found, text))
-            (negative if pattern.negative else positive)[pattern.group].extend(spans)
-        alarms: list[Alarm] = []
-        for g in sorted(positive):
             group = self.rules.groups[g]
-            found_spans = set(positive[g])
-            for start, end in sorted(found_spans):
-                if any(start <= s and e <= end and (s, e) != (start, end) for s, e in found_spans):
-                    continue  # holds a shorter match of the same group: the shorter says it
-                if any(text.sentence[s] == text.sentence[start] for s, _ in negative.get(g, ())):
-                    continue  # "bóng đèn cháy …, cháy nổ lụp bụp" speaks of a lamp
-                matched = text.source[text.items[start].start : text.items[end - 1].end]
-                alarms.append(
-                    Alarm(
-                        group.code,
-                        group.hotline,
-                        group.advice,
-                        matched,
-                        self._hedged(text, start, end),
-                    )
-                )
-        return alarms
+            alarms[(g, match.start, match.end)] = Alarm(
+                group.code,
+                group.hotline,
+                group.advice,
+                text.span(match.start, match.end),
+                hedged(text, match.start, match.end, self._hedges, self.rules.hedge_window),
+            )
+        kept = sorted(alarms.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        # Of one group's matches, a span holding a shorter one is said by the shorter.
+        return [
+            alarm
+            for (g, start, end), alarm in kept
+            if not any(
+                h == g and start <= s and e <= end and (s, e) != (start, end) for h, s, e in alarms
+            )
+        ]
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from pakn.patterns import Pattern
 from pakn.province import ConfigError, ConfigProblem, load_model, read_yaml
 from pakn.schema import FIELDS, URBAN_INFRASTRUCTURE_FIELDS
 from pakn.sla import CATEGORY_CODE, SLA_FILE, SlaPolicy
@@ -202,21 +203,14 @@ class Exclusion(_Model):
     explanation: Text
     phrases: list[Phrase] = Field(min_length=1)
     negative: list[Phrase] = Field(default_factory=list)
-
-
-class EmergencyGroup(_Model):
-    """Phrases that make a case an emergency, and the hotline the citizen is told to call."""
-
-    code: Slug
-    hotline: Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
-    advice: Text
-    phrases: list[Phrase] = Field(min_length=1)
-    #: A negative phrase found in the text cancels this group ("bóng đèn cháy" is no fire).
-    negative: list[Phrase] = Field(default_factory=list)
+    #: Word patterns (pakn.patterns) for wording the phrases miss: "khiếu nại về việc UBND
+    #: phường ban hành quyết định"; each found counts its weight once, like a phrase.
+    patterns: list[Pattern] = Field(default_factory=list)
 
 
 class PriorityRules(_Model):
-    emergency: list[EmergencyGroup] = Field(default_factory=list)
+    """What makes a case urgent; emergencies are safety.yaml's (pakn.safety), for every channel."""
+
     urgent: list[Phrase] = Field(default_factory=list)
 
 
@@ -640,8 +634,6 @@ class _Checker:
         config, f = self.config, CATEGORIES_FILE
         self.duplicates(f, "category", ["categories"], [c.code for c in config.categories])
         self.duplicates(f, "exclusion", ["exclusions"], [e.code for e in config.exclusions])
-        groups = [g.code for g in config.priority.emergency]
-        self.duplicates(f, "emergency group", ["priority", "emergency"], groups)
         urban = ", ".join(sorted(URBAN_INFRASTRUCTURE_FIELDS))
         for i, category in enumerate(config.categories):
             if category.field not in FIELDS:

@@ -18,6 +18,7 @@ from pakn.connections import BUS, STORE
 from pakn.ids import InvalidTrackingCode, body_sha256, parse_tracking_code, submission_id
 from pakn.intake.messages import message_for
 from pakn.intake.reservations import IdempotencyConflict, mark_published, reserve
+from pakn.public import public_view
 from pakn.schema import FIELD_NAMES, Channel, FeedbackInput, Submission, Submitter
 from pakn.store import AttachmentNotFound
 from pakn_web import messages
@@ -28,7 +29,6 @@ from pakn_web.feedback import (
     parse_feedback,
     would_reopen,
 )
-from pakn_web.public import public_view
 from pakn_web.results import BadFilter, Filters, page_count, parse_filters
 
 log = logging.getLogger(__name__)

@@ -15,16 +15,17 @@ import jinja2
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
-from pakn import connections, http, loops
+from pakn import connections, http, loops, public
 from pakn.connections import STORE
 from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_code
 from pakn.intake import metrics as intake_metrics
 from pakn.intake.messages import message_for
 from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
-from pakn.intake.reservations import IdempotencyConflict, PublishedMarks, lookup_reservation
+from pakn.intake.reservations import IdempotencyConflict, PublishedMarks
 from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
 from pakn.intake.validation import FieldError, Report, displayable, validate_report
 from pakn.logs import configure_logging
+from pakn.public import AgencyNames
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
@@ -41,7 +42,6 @@ from pakn_web.body import (
     read_submission,
 )
 from pakn_web.kept import KeptFile
-from pakn_web.public import AgencyNames, public_view, reserved_view
 from pakn_web.ratelimit import RateLimiter
 from pakn_web.scoreboard import add_scoreboard
 from pakn_web.settings import WebSettings
@@ -271,19 +271,8 @@ def _with_visit(view: dict[str, Any], province: ProvinceConfig) -> dict[str, Any
 
 
 async def find_public_case(app: web.Application, code: str) -> dict[str, Any] | None:
-    store, names = app[STORE], app[AGENCY_NAMES]
-    case = await store.cases.find_one({"tracking_code": code})
-    if case is not None:
-        return _with_visit(public_view(case, names), app[PROVINCE])
-    reservation = await lookup_reservation(store, code)
-    if reservation is None:
-        return None
-    # A follow-up has its own code but lives on the case it added to: show that case.
-    parent = await store.cases.find_one({"followups.submission_id": reservation.submission_id})
-    if parent is not None:
-        view = _with_visit(public_view(parent, names), app[PROVINCE])
-        return {**view, "added_to": parent["tracking_code"]}
-    return reserved_view(code, reservation.received_at)
+    view = await public.find_public_case(app[STORE], app[AGENCY_NAMES], code)
+    return _with_visit(view, app[PROVINCE]) if view is not None else None
 
 
 async def get_case(request: web.Request) -> web.Response:

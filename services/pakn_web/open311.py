@@ -16,10 +16,10 @@ from aiohttp import web
 
 from pakn import http
 from pakn.ids import InvalidTrackingCode, parse_tracking_code
+from pakn.public import AgencyNames, public_view
 from pakn.schema import FIELD_NAMES
 from pakn.territory import ProvinceConfig
 from pakn_web import messages
-from pakn_web.public import AgencyNames, public_view
 
 CONSENT_ATTRIBUTE = {
     "variable": True,
@@ -83,7 +83,7 @@ def to_submission_fields(form: dict[str, str], now: datetime) -> dict[str, Any]:
 
 def request_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
     """One service request as GeoReport shows it: drawn from the same public view as
-    /tra-cuu, so what the public may see is decided in one place (pakn_web.public)."""
+    /tra-cuu, so what the public may see is decided in one place (pakn.public)."""
     view = public_view(case, names)
     status = view["status"] or "received"
     return {

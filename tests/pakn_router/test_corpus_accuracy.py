@@ -35,6 +35,8 @@ class Score:
     no_commune: int = 0
     assigned: int = 0
     assigned_right: int = 0
+    #: Sent straight to an agency with a field the label does not have: the costly error.
+    assigned_wrong: int = 0
     redirects: int = 0
     redirects_found: int = 0
     emergencies: int = 0
@@ -50,10 +52,11 @@ class Score:
             self.field_right += result.field == expected.field
             if result.field != expected.field:
                 self.confusion[(expected.field, result.field)] += 1
-            self.no_commune += result.decision == "triage" and result.notes == (NO_COMMUNE,)
+            self.no_commune += result.decision == "triage" and NO_COMMUNE in result.notes
         if result.decision == "assign":
             self.assigned += 1
             self.assigned_right += expected.decision == "assign" and result.field == expected.field
+            self.assigned_wrong += result.field != expected.field
         if expected.redirect is not None:
             self.redirects += 1
             self.redirects_found += (
@@ -70,6 +73,11 @@ class Score:
     @property
     def decision_accuracy(self) -> float:
         return self.decision_right / self.items
+
+    @property
+    def confidently_wrong(self) -> float:
+        """Share of all items sent straight to an agency of a wrong field."""
+        return self.assigned_wrong / self.items
 
     @property
     def assign_precision(self) -> float:
@@ -103,6 +111,7 @@ def test_report(scores: dict[str, Score], capsys: pytest.CaptureFixture[str]) ->
             f" · decision {s.decision_right}/{s.items} = {s.decision_accuracy:.3f}"
             f" ({s.no_commune} assign items triaged for want of a commune)"
             f" · straight to an agency {s.assigned_right}/{s.assigned} right"
+            f" · confidently wrong {s.assigned_wrong}/{s.items} = {s.confidently_wrong:.3f}"
             f" · redirects {s.redirects_found}/{s.redirects}"
             f" · emergencies {s.emergencies_found}/{s.emergencies}",
             f"  {'':8} field confusions: {hotspots or 'none'}",
@@ -114,7 +123,7 @@ def test_report(scores: dict[str, Score], capsys: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.parametrize(
     ("split_name", "field_floor", "decision_floor", "precision_floor"),
-    [("tune", 0.97, 0.80, 0.95), ("holdout", 0.73, 0.55, 0.78)],
+    [("tune", 0.97, 0.80, 0.95), ("holdout", 0.73, 0.59, 0.78)],
 )
 def test_field_and_decision_accuracy_stay_above_their_floors(
     scores: dict[str, Score],
@@ -129,13 +138,23 @@ def test_field_and_decision_accuracy_stay_above_their_floors(
     assert score.assign_precision >= precision_floor
 
 
-@pytest.mark.parametrize(
-    ("split_name", "redirects_floor", "emergencies_floor"),
-    [("tune", 16, 20), ("holdout", 2, 4)],
-)
-def test_redirects_and_emergencies_are_found(
-    scores: dict[str, Score], split_name: str, redirects_floor: int, emergencies_floor: int
+@pytest.mark.parametrize(("split_name", "ceiling"), [("tune", 0.02), ("holdout", 0.10)])
+def test_confidently_wrong_stays_below_its_ceiling(
+    scores: dict[str, Score], split_name: str, ceiling: float
 ) -> None:
+    assert scores[split_name].confidently_wrong <= ceiling
+
+
+@pytest.mark.parametrize(("split_name", "redirects_floor"), [("tune", 16), ("holdout", 4)])
+def test_redirects_are_found(
+    scores: dict[str, Score], split_name: str, redirects_floor: int
+) -> None:
+    assert scores[split_name].redirects_found >= redirects_floor
+
+
+@pytest.mark.parametrize("split_name", ["tune", "holdout"])
+def test_every_emergency_is_found(scores: dict[str, Score], split_name: str) -> None:
+    # A missed emergency is the worst error: recall is 100 % on every split, not a floor.
     score = scores[split_name]
-    assert score.redirects_found >= redirects_floor
-    assert score.emergencies_found >= emergencies_floor
+    assert score.emergencies >= 5
+    assert score.emergencies_found == score.emergencies

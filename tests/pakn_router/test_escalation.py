@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY
 
+from pakn.public import public_view
 from pakn.store import Store
 from pakn_router.app import ROUTER
 from pakn_router.monitor.sweeper import ESCALATE_TO, Sweeper
-from pakn_web.public import public_view
 from tests.fixtures.broker import QueueInspector
 from tests.pakn_router.conftest import RouterClient
 from tests.pakn_router.test_monitor_api import (

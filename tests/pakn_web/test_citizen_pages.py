@@ -13,11 +13,11 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from pakn.bus import SUBMISSIONS_QUEUE
 from pakn.ids import damm_check_digit, format_tracking_code
+from pakn.public import public_timeline
 from pakn.schema import Submission
 from pakn.store import Store
 from pakn_web import messages
 from pakn_web.app import wait_text
-from pakn_web.public import public_timeline
 from tests.fixtures.broker import QueueInspector
 from tests.fixtures.browser import blocking_violations
 from tests.pakn_web.conftest import WebClient, WebClientFactory

@@ -21,6 +21,7 @@ from pakn.auth.web import require, staff_of
 from pakn.schema import FIELD_NAMES, FIELDS, Status
 from pakn.store import AttachmentNotFound
 from pakn.worktime import WorkCalendar
+from pakn_router.learning import corrections_by_field
 from pakn_router.monitor import dead_letters as dl
 from pakn_router.monitor import messages as t
 from pakn_router.monitor import queries
@@ -29,6 +30,7 @@ from pakn_router.monitor.actions import (
     ActionError,
     Outcome,
     assign,
+    field_name,
     parse_assign,
     parse_redirect,
     perform,
@@ -333,6 +335,22 @@ async def get_deadlines(request: web.Request) -> web.StreamResponse:
 
 
 @require(*READERS)
+async def get_corrections(request: web.Request) -> web.StreamResponse:
+    """How often operators changed the router's field, per field the router proposed."""
+    monitor = monitor_of(request)
+    rows = corrections_by_field(await queries.operator_routed(monitor.store))
+    decided = sum(r.decided for r in rows)
+    corrected = sum(r.corrected for r in rows)
+    return json_response(
+        {
+            "operator_decisions": decided,
+            "corrected": corrected,
+            "fields": [{**r.as_json(), "field_name": field_name(r.field)} for r in rows],
+        }
+    )
+
+
+@require(*READERS)
 async def get_ping_pong(request: web.Request) -> web.StreamResponse:
     monitor, staff = monitor_of(request), staff_of(request)
     docs = await queries.ping_pong_cases(monitor.store, scope_of(staff))
@@ -532,6 +550,7 @@ def add_routes(app: web.Application) -> None:
     router.add_get(f"{API}/triage", get_triage)
     router.add_get(f"{API}/deadlines", get_deadlines)
     router.add_get(f"{API}/ping-pong", get_ping_pong)
+    router.add_get(f"{API}/corrections", get_corrections)
     router.add_get(f"{API}/overview", get_overview)
     router.add_get(f"{API}/reference", get_reference)
     router.add_get(f"{API}/dead-letters", get_dead_letters)

@@ -190,6 +190,17 @@ async def triage_queue(
     return [doc async for doc in cursor.sort("received_at", ASCENDING).skip(skip).limit(limit)]
 
 
+async def operator_routed(store: Store) -> list[dict[str, Any]]:
+    """Cases an operator routed, with the router's evidence: what its corrections are read from.
+
+    Only the field and the router's candidates are read, so the whole history stays cheap.
+    """
+    cursor = store.cases.find(
+        {"routing.method": "operator"}, {"field": 1, "routing.candidates": 1, "routing.method": 1}
+    )
+    return [doc async for doc in cursor]
+
+
 async def recent_cases(
     store: Store, scope: Scope, *, limit: int = 30, skip: int = 0
 ) -> list[dict[str, Any]]:

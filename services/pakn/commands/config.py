@@ -11,6 +11,7 @@ from pakn.province import ConfigError, ConfigProblem, load_model
 from pakn.safety import SAFETY_FILE, SafetyRules
 from pakn.settings import CoreSettings
 from pakn.sla import SlaPolicy
+from pakn.streets import STREETS_FILE, StreetTable
 from pakn.worktime import HolidayCorrections, WorkCalendar
 
 #: One check per province file; each returns what is wrong (empty when fine).
@@ -42,6 +43,16 @@ def _redundant_holidays(config_dir: Path) -> list[ConfigProblem]:
     ]
 
 
+def _streets(config_dir: Path) -> list[ConfigProblem]:
+    """streets.yaml names wards of localities.yaml: checked once those load."""
+    try:
+        StreetTable.from_config_dir(config_dir, territory.load(config_dir))
+    except ConfigError as exc:
+        if all(problem.file.name == STREETS_FILE for problem in exc.problems):
+            return exc.problems
+    return []
+
+
 CHECKS: list[Check] = [
     _check_model("holidays.yaml", HolidayCorrections),
     _redundant_holidays,
@@ -49,6 +60,7 @@ CHECKS: list[Check] = [
     _check_model(SAFETY_FILE, SafetyRules),
     # agencies, localities, categories, routing: each file, then across files (and sla.yaml)
     territory.check,
+    _streets,
 ]
 
 

@@ -1,4 +1,7 @@
-"""The public view of a case (DESIGN.md §5): never personal data, nothing of confidential ones."""
+"""The public view of a case (DESIGN.md §5): never personal data, nothing of confidential ones.
+
+Every channel that answers "what happened to my report?" (the tracking page, the API, the
+chatbot's "tra cứu") shows this view, found by :func:`find_public_case`."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from pakn.ids import format_tracking_code
+from pakn.intake.reservations import lookup_reservation
 from pakn.schema import FIELD_NAMES
+from pakn.store import Store
 
 #: History actions a citizen is shown (internal ones — notes, operators' edits — are not).
 PUBLIC_STEPS = frozenset(
@@ -177,3 +182,19 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
         "overdue": False,
         "timeline": [{"action": "received", "at": received_at.isoformat()}],
     }
+
+
+async def find_public_case(store: Store, names: AgencyNames, code: str) -> dict[str, Any] | None:
+    """The public view of the case with this (valid) code; a reserved code not routed yet is
+    "received"; None when nobody reserved it."""
+    case = await store.cases.find_one({"tracking_code": code})
+    if case is not None:
+        return public_view(case, names)
+    reservation = await lookup_reservation(store, code)
+    if reservation is None:
+        return None
+    # A follow-up has its own code but lives on the case it added to: show that case.
+    parent = await store.cases.find_one({"followups.submission_id": reservation.submission_id})
+    if parent is not None:
+        return {**public_view(parent, names), "added_to": parent["tracking_code"]}
+    return reserved_view(code, reservation.received_at)

@@ -1,0 +1,5 @@
+"""`python -m pakn_chatbot` runs the chatbot service."""
+
+from pakn_chatbot.app import main
+
+main()
