@@ -14,6 +14,27 @@ from pakn.intake.reservations import lookup_reservation
 from pakn.schema import FIELD_NAMES
 from pakn.store import Store
 
+#: History actions a citizen is shown (internal ones — notes, operators' edits — are not).
+PUBLIC_STEPS = frozenset(
+    {
+        "received",
+        "needs_info",
+        "triage",
+        "assigned",
+        "reassigned",
+        "redirected",
+        "duplicate",
+        "escalated",
+        "in_progress",
+        "returned",
+        "extended",
+        "resolved",
+        "published",
+        "reopened",
+        "followup",
+    }
+)
+
 #: An agency code → its Vietnamese name (None when the province folder does not know it).
 AgencyNames = Callable[[str], str | None]
 
@@ -73,6 +94,10 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
             else None
         ),
         "duplicate_of": case.get("duplicate_of"),
+        "duplicate_of_display": (
+            format_tracking_code(case["duplicate_of"]) if case.get("duplicate_of") else None
+        ),
+        "timeline": public_timeline(case.get("history") or []),
         "confidential": confidential,
         "public_content": None if secret else case.get("public_content"),
         "address": location.get("address"),
@@ -109,6 +134,17 @@ def public_view(case: dict[str, Any], names: AgencyNames) -> dict[str, Any]:
     }
 
 
+def public_timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's history as the public may see it: the step and when, oldest first. Never
+    the actor (a staff login) or the note (it may quote the report or name a person)."""
+    steps = [
+        {"action": entry["action"], "at": _iso(entry.get("at"))}
+        for entry in history
+        if entry.get("action") in PUBLIC_STEPS and isinstance(entry.get("at"), datetime)
+    ]
+    return sorted(steps, key=lambda step: step["at"] or "")
+
+
 def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
     """A code that is reserved but not routed yet: the citizen sees it was received."""
     return {
@@ -127,6 +163,7 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
                 "escalation",
                 "redirect",
                 "duplicate_of",
+                "duplicate_of_display",
                 "public_content",
                 "address",
                 "lat",
@@ -143,6 +180,7 @@ def reserved_view(tracking_code: str, received_at: datetime) -> dict[str, Any]:
         "co_agencies": [],
         "co_agency_names": [],
         "overdue": False,
+        "timeline": [{"action": "received", "at": received_at.isoformat()}],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -230,6 +231,12 @@ async def _run(
     if settings.mongodb_url is None:
         store = await ensure_embedded_store(settings.db_port, settings.db_dir)
         origin = "started" if store.started_by_us else "already running"
+        if not store.started_by_us and store.pid is not None:
+            # Our own folder's pidfile names it: a store an earlier run (or `pakn web` alone)
+            # left behind. `pakn up` owns the local stack, so it stops this one too on exit,
+            # instead of adopting it and leaving it again.
+            store = dataclasses.replace(store, started_by_us=True)
+            origin = "left running earlier; stopped with the rest"
         store_url = store.url
         console.say(
             f"  store     {store.url} (embedded SecantusDB, {origin}, data in {settings.db_dir})"

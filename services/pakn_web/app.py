@@ -103,6 +103,13 @@ async def accept_report(
     )
 
 
+def wait_text(seconds: int) -> str:
+    """How long to wait, as people say it: "45 giây", "khoảng 2 phút"."""
+    if seconds < 90:
+        return messages.WAIT_SECONDS.format(n=seconds)
+    return messages.WAIT_MINUTES.format(n=round(seconds / 60))
+
+
 def _client_limit(request: web.Request, limiter: RateLimiter, route: str) -> None:
     wait = limiter.check(http.client_address(request))
     if wait is not None:
@@ -110,6 +117,21 @@ def _client_limit(request: web.Request, limiter: RateLimiter, route: str) -> Non
         text = messages.RATE_LIMITED.format(seconds=wait)
         if route == "submit":
             intake_metrics.count_refused(_channel(request).value, "rate_limited")
+        if http.wants_html(request):
+            # A browser gets a page that says how long to wait, not the API's JSON.
+            page = aiohttp_jinja2.render_string(
+                "rate_limited.html",
+                request,
+                {
+                    "title": messages.RATE_LIMITED_TITLE,
+                    "text": messages.RATE_LIMITED_PAGE.format(wait=wait_text(wait)),
+                    "wait": wait,
+                    "back": request.path if request.method == "GET" else "/",
+                },
+            )
+            raise web.HTTPTooManyRequests(
+                text=page, content_type="text/html", headers={"Retry-After": str(wait)}
+            )
         raise web.HTTPTooManyRequests(
             text=http.json_text({"error": "rate_limited", "message": text}),
             content_type="application/json",
@@ -228,8 +250,29 @@ async def post_submission(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _with_visit(view: dict[str, Any], province: ProvinceConfig) -> dict[str, Any]:
+    """A redirected case says where to go in person: address and hours from agencies.yaml,
+    each marked when its source did not confirm it."""
+    redirect = view.get("redirect")
+    if not redirect or not redirect.get("to"):
+        return view
+    try:
+        agency = province.agency(redirect["to"])
+    except KeyError:
+        return view
+    visit = {
+        name: {"text": fact.text, "verified": fact.verified}
+        for name, fact in (("address", agency.address), ("hours", agency.hours))
+        if fact is not None
+    }
+    if agency.phone:
+        visit["phone"] = {"text": agency.phone, "verified": agency.verified}
+    return {**view, "redirect": {**redirect, "visit": visit}}
+
+
 async def find_public_case(app: web.Application, code: str) -> dict[str, Any] | None:
-    return await public.find_public_case(app[STORE], app[AGENCY_NAMES], code)
+    view = await public.find_public_case(app[STORE], app[AGENCY_NAMES], code)
+    return _with_visit(view, app[PROVINCE]) if view is not None else None
 
 
 async def get_case(request: web.Request) -> web.Response:
@@ -281,6 +324,8 @@ def _form_context(
         "email": submitter.get("email") or "",
         "organization": submitter.get("organization") or "",
         "in_reply_to": fields.get("in_reply_to") or "",
+        "lat": location.get("lat") or "",
+        "lon": location.get("lon") or "",
         "confidential": fields.get("confidential") is True,
         "consent": fields.get("consent") is True,
     }
@@ -294,6 +339,7 @@ def _form_context(
         "consent_text": messages.CONSENT_TEXT,
         "max_files": MAX_FILES,
         "max_file_mb": MAX_FILE_BYTES // 2**20,
+        "locate_button": messages.LOCATE_BUTTON,
     }
 
 
@@ -326,10 +372,19 @@ async def sent_page(request: web.Request) -> web.Response:
         code = parse_tracking_code(request.match_info["tracking_code"])
     except InvalidTrackingCode:
         raise web.HTTPNotFound() from None
+    # Usually routed by now (the router takes well under a second): then the citizen sees
+    # who has it and by when; otherwise what happens next.
+    case = await find_public_case(request.app, code)
+    status = (case or {}).get("status") or "received"
     context = {
         "code": code,
         "code_display": format_tracking_code(code),
         "received": messages.RECEIVED,
+        "case": case,
+        "labels": messages.STATUS_LABELS,
+        "next_step": messages.NEXT_STEPS.get(status),
+        "how_told": messages.HOW_TOLD,
+        "unverified": messages.UNVERIFIED,
     }
     return aiohttp_jinja2.render_template("sent.html", request, context)
 
@@ -343,6 +398,10 @@ async def tracking_page(request: web.Request) -> web.Response:
         "feedback_error": None,
         "feedback_done": request.query.get("danh-gia"),
         "labels": messages.STATUS_LABELS,
+        "next_steps": messages.NEXT_STEPS,
+        "steps": messages.TIMELINE_LABELS,
+        "how_told": messages.HOW_TOLD,
+        "unverified": messages.UNVERIFIED,
     }
     status = 200
     if raw:
@@ -466,6 +525,18 @@ async def open311_requests(request: web.Request) -> web.Response:
     return open311.respond(listed, fmt, root="service_requests")
 
 
+FAVICON = (HERE / "static" / "favicon.svg").read_bytes()
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """Browsers ask for /favicon.ico whatever the page says; an SVG answers them all."""
+    return web.Response(
+        body=FAVICON,
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 # --- wiring -----------------------------------------------------------------------------
 
 
@@ -536,6 +607,7 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_post(f"/open311/v2/requests.{fmt}", open311_post)
     app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
     app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
+    app.router.add_get("/favicon.ico", favicon)
     add_scoreboard(
         app, store_key=STORE, config_dir=settings.config_dir, agency_name=app[AGENCY_NAMES]
     )

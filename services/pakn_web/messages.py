@@ -58,6 +58,76 @@ STATUS_LABELS: Final[dict[str, str]] = {
     "duplicate": "Trùng với hồ sơ đã gửi",
 }
 
+#: What happens next, for the citizen, at every status (the tracking page and the sent page).
+NEXT_STEPS: Final[dict[str, str]] = {
+    "received": (
+        "Hệ thống đang đọc phản ánh để chuyển đến cơ quan có thẩm quyền, thường chỉ trong"
+        " vài giây. Tải lại trang để thấy cơ quan xử lý và hạn trả lời."
+    ),
+    "needs_info": (
+        "Phản ánh còn thiếu thông tin để xử lý. Vui lòng gửi bổ sung qua biểu mẫu, ghi mã hồ sơ"
+        " này ở ô “Bổ sung cho hồ sơ”; thời hạn xử lý tạm dừng cho đến khi nhận được bổ sung."
+    ),
+    "triage": (
+        "Cán bộ điều phối đang xem phản ánh để chọn đúng cơ quan xử lý (thường trong ngày làm"
+        " việc). Thời hạn xử lý vẫn tính từ lúc tiếp nhận, không bị kéo dài vì bước này."
+    ),
+    "assigned": (
+        "Cơ quan xử lý đã nhận hồ sơ và phải trả lời trước hạn ghi dưới đây. Nếu cơ quan không"
+        " đúng thẩm quyền, hồ sơ được chuyển lại để phân loại, hạn không thay đổi."
+    ),
+    "in_progress": (
+        "Cơ quan đang xử lý. Khi có kết quả, kết quả được ghi ở trang này và công khai tại"
+        " trang Kết quả xử lý."
+    ),
+    "resolved": "Cơ quan đã xử lý xong; kết quả sẽ được công khai sau khi được duyệt.",
+    "published": (
+        "Kết quả đã được công khai. Nếu vấn đề chưa được giải quyết, bạn có thể gửi phản ánh"
+        " bổ sung, ghi mã hồ sơ này."
+    ),
+    "redirected": (
+        "Nội dung này là khiếu nại hoặc tố cáo, không thuộc phản ánh, kiến nghị theo quy định."
+        " Vui lòng gửi đơn hoặc đến trực tiếp nơi tiếp nhận ghi dưới đây."
+    ),
+    "duplicate": (
+        "Phản ánh này trùng với một hồ sơ đã gửi; hồ sơ đó được xử lý thay cho hồ sơ này."
+        " Theo dõi tiến độ ở hồ sơ được nêu."
+    ),
+}
+HOW_TOLD: Final = (
+    "Theo dõi bằng mã hồ sơ tại trang Tra cứu hồ sơ, hoặc gọi tổng đài 1900 1023 và đọc mã."
+    " Cơ quan xử lý có thể liên hệ bạn theo số điện thoại hoặc thư điện tử bạn đã để lại nếu"
+    " cần thêm thông tin. Kết quả được công khai tại trang Kết quả xử lý (trừ hồ sơ bạn yêu"
+    " cầu giữ bí mật)."
+)
+#: The case's history as the public sees it: what happened, never who or why in private.
+TIMELINE_LABELS: Final[dict[str, str]] = {
+    "received": "Tiếp nhận phản ánh",
+    "needs_info": "Đề nghị bổ sung thông tin",
+    "triage": "Chờ cán bộ phân loại",
+    "assigned": "Giao cơ quan xử lý",
+    "reassigned": "Chuyển cơ quan xử lý",
+    "redirected": "Hướng dẫn chuyển sang kênh khiếu nại, tố cáo",
+    "duplicate": "Xác định trùng với hồ sơ đã gửi",
+    "escalated": "Báo cáo Ủy ban nhân dân tỉnh do quá hạn",
+    "in_progress": "Cơ quan bắt đầu xử lý",
+    "returned": "Cơ quan trả lại để phân loại lại",
+    "extended": "Gia hạn xử lý",
+    "resolved": "Cơ quan đã xử lý xong",
+    "published": "Công khai kết quả",
+    "reopened": "Mở lại hồ sơ theo ý kiến người dân",
+    "followup": "Người dân gửi bổ sung",
+}
+UNVERIFIED: Final = "(chưa xác minh — vui lòng gọi hỏi trước khi đến)"
+RATE_LIMITED_TITLE: Final = "Bạn gửi hơi nhanh"
+RATE_LIMITED_PAGE: Final = (
+    "Để bảo vệ hệ thống, mỗi người chỉ được gửi một số yêu cầu trong một khoảng thời gian."
+    " Vui lòng chờ {wait} rồi thử lại. Những gì bạn đã gửi thành công vẫn được giữ nguyên."
+)
+WAIT_SECONDS: Final = "{n} giây"
+WAIT_MINUTES: Final = "khoảng {n} phút"
+LOCATE_BUTTON: Final = "Dùng vị trí hiện tại của tôi"
+
 # --- published results (/ket-qua) and the citizen's feedback ------------------------------
 RESULTS_BAD_DATE = (
     "Ngày chưa đúng định dạng. Vui lòng nhập theo dạng ngày/tháng/năm, ví dụ 01/11/2026."

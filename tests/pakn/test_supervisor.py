@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pakn.embedded import answers, pid_alive
+from pakn.embedded import answers, ensure_embedded_store, pid_alive
 from pakn.http import EXIT_PORT_BUSY, port_busy_line, port_in_use
 from tests.fixtures.store import free_port
 
@@ -62,10 +62,13 @@ def _env(tmp_path: Path, amqp_url: str) -> dict[str, str]:
         "PAKN_VAR_DIR": str(tmp_path / "var"),
         "PAKN_DB_PORT": str(free_port()),
         "PAKN_WEB_PORT": str(free_port()),
-        "PAKN_HOTLINE_PORT": str(free_port()),
         "PAKN_ROUTER_PORT": str(free_port()),
+        "PAKN_HOTLINE_PORT": str(free_port()),
+        "PAKN_CHATBOT_PORT": str(free_port()),
+        "PAKN_EMAIL_PORT": str(free_port()),
     }
     env.pop("PAKN_MONGODB_URL", None)
+    env.pop("PAKN_IMAP_HOST", None)
     return env
 
 
@@ -242,3 +245,39 @@ def test_port_in_use_sees_a_listener_and_not_a_free_port() -> None:
     with _busy() as taken:
         assert port_in_use("127.0.0.1", taken.getsockname()[1])
     assert not port_in_use("127.0.0.1", free_port())
+
+
+async def test_a_store_left_running_earlier_is_stopped_with_the_stack(
+    tmp_path: Path, amqp_url: str
+) -> None:
+    """The next `make run` after one that left the store behind must not leave it again."""
+    env = _env(tmp_path, amqp_url)
+    left = await ensure_embedded_store(int(env["PAKN_DB_PORT"]), tmp_path / "var" / "db")
+    assert left.started_by_us and left.pid is not None
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pakn",
+        "up",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        seen = b""
+        async with asyncio.timeout(90):
+            while b"ready" not in seen:
+                line = await process.stdout.readline()
+                assert line, seen
+                seen += line
+        assert b"left running earlier" in seen
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 60) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await left.stop()
+    assert not _alive(left.pid)
+    assert not await answers(int(env["PAKN_DB_PORT"]))
