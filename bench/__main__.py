@@ -34,6 +34,8 @@ import aio_pika
 import aiohttp
 from pymongo import UpdateOne
 
+from bench import pipeline
+from bench.pipeline import free_port, submission, with_database
 from bench.reports import bench_report
 from pakn.bus import SUBMISSIONS_QUEUE, Bus, declare_topology
 from pakn.embedded import ensure_embedded_store
@@ -44,11 +46,9 @@ from pakn.safety import load_safety
 from pakn.store import open_store
 from pakn.text import fold
 from pakn_router.classify import Classifier
-from tests.corpus import load_corpus
-from tests.fixtures.store import free_port, url_with_database
-from tests.pakn_router.conftest import make_submission
 
 CONFIG = Path("deploy/config/khanh-hoa")
+CORPUS = Path("tests/data/corpus.yaml")
 ROUTE_COUNT = 2000
 
 
@@ -71,7 +71,7 @@ def _forget_texts() -> None:
 
 def _against_fold(label: str, per_text: Callable[[str], object], what: str) -> None:
     """Prints ``per_text`` over the corpus texts as a ratio to folding the same texts."""
-    texts = [item.text for item in load_corpus()]
+    texts = corpus_texts()
 
     def measured_all() -> None:
         _forget_texts()
@@ -127,7 +127,7 @@ def _vhost() -> str:
 async def _broker_baseline(url: str, count: int) -> float:
     """The same number of messages published with confirms, consumed and acked, no work."""
     async with Bus(url, name="bench-baseline") as bus:
-        submissions = [make_submission(f"Tin nhắn thử số {n}.", ref=f"b{n}") for n in range(count)]
+        submissions = [submission(n) for n in range(count)]
         done = asyncio.Event()
         seen = 0
 
@@ -164,7 +164,7 @@ async def _store_baseline(mongodb_url: str, count: int) -> float:
     """Storing the same number of case-sized documents once, in bulk upserts of 100."""
     store = open_store(mongodb_url, database="bench_baseline")
     await store.ensure_indexes()
-    texts = [item.text for item in load_corpus()]
+    texts = corpus_texts()
     docs = [
         {
             "submission_id": f"web:{n:032x}",
@@ -190,17 +190,15 @@ async def _store_baseline(mongodb_url: str, count: int) -> float:
 
 
 async def _router_run(url: str, mongodb_url: str, count: int, var: Path) -> float:
-    texts = [item.text for item in load_corpus()]
+    texts = corpus_texts()
     store = open_store(mongodb_url, database="bench")
     await store.client.drop_database("bench")
     async with Bus(url, name="bench-publisher") as bus:
-        submissions = [
-            make_submission(f"{texts[n % len(texts)]} ({n})", ref=f"r{n}") for n in range(count)
-        ]
+        submissions = [submission(n, texts[n % len(texts)]) for n in range(count)]
         env = {
             **os.environ,
             "PAKN_AMQP_URL": url,
-            "PAKN_MONGODB_URL": url_with_database(mongodb_url, "bench"),
+            "PAKN_MONGODB_URL": with_database(mongodb_url, "bench"),
             "PAKN_ROUTER_PORT": str(free_port()),
             "PAKN_VAR_DIR": str(var),
             "PAKN_LOG_LEVEL": "WARNING",
@@ -249,6 +247,14 @@ async def bench_route() -> None:
     )
 
 
+def corpus_texts() -> list[str]:
+    """The labelled corpus's texts (read as data: bench/ uses no test code)."""
+    import yaml
+
+    items = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
+    return [" ".join(filter(None, [item.get("title"), item["content"]])) for item in items]
+
+
 def main() -> None:
     print(__doc__.splitlines()[0] if __doc__ else "")
     bench_classify()
@@ -256,6 +262,7 @@ def main() -> None:
     bench_memory()
     asyncio.run(bench_route())
     asyncio.run(bench_report())
+    asyncio.run(pipeline.run())
 
 
 if __name__ == "__main__":
