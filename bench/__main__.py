@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -31,11 +30,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aio_pika
-import aiohttp
 from pymongo import UpdateOne
 
 from bench import pipeline
-from bench.pipeline import free_port, submission, with_database
+from bench.pipeline import free_port, healthy, make_vhost, submission, with_database
 from bench.reports import bench_report
 from pakn.bus import SUBMISSIONS_QUEUE, Bus, declare_topology
 from pakn.embedded import ensure_embedded_store
@@ -114,16 +112,6 @@ def bench_memory() -> None:
     )
 
 
-def _vhost() -> str:
-    name = f"pakn-bench-{secrets.token_hex(4)}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-        check=True,
-    )
-    return name
-
-
 async def _broker_baseline(url: str, count: int) -> float:
     """The same number of messages published with confirms, consumed and acked, no work."""
     async with Bus(url, name="bench-baseline") as bus:
@@ -145,19 +133,6 @@ async def _broker_baseline(url: str, count: int) -> float:
         elapsed = time.perf_counter() - start
         await consumer.cancel()
         return elapsed
-
-
-async def _healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} never became healthy")
 
 
 async def _store_baseline(mongodb_url: str, count: int) -> float:
@@ -207,7 +182,7 @@ async def _router_run(url: str, mongodb_url: str, count: int, var: Path) -> floa
             sys.executable, "-m", "pakn", "router", env=env
         )
         try:
-            await _healthy(f"http://127.0.0.1:{env['PAKN_ROUTER_PORT']}/healthz")
+            await healthy(f"http://127.0.0.1:{env['PAKN_ROUTER_PORT']}/healthz")
             start = time.perf_counter()
             await asyncio.gather(*(bus.publish_submission(s, timeout=60) for s in submissions))
             # Polled rarely: counting is a scan, and the store is what is being measured.
@@ -225,7 +200,7 @@ async def _router_run(url: str, mongodb_url: str, count: int, var: Path) -> floa
 async def bench_route() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
-        vhost = _vhost()
+        vhost = make_vhost()
         url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
         try:
             connection = await aio_pika.connect(url)
