@@ -11,7 +11,6 @@ no-op.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from pakn import loops
 from pakn.store import Store
 from pakn_chatbot import metrics
 from pakn_chatbot.platforms import InboundEvent, Platform
@@ -88,11 +88,7 @@ class InboxWorker:
         self.wake = asyncio.Event()
 
     async def run(self, interval: float) -> None:
-        while True:
-            await self.run_once()
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), interval)
+        await loops.every(interval, self.run_once, self.wake)
 
     async def run_once(self) -> int:
         done = 0

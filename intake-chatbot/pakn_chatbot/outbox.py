@@ -13,7 +13,6 @@ citizen is still being retried.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 
+from pakn import loops
 from pakn.store import Store
 from pakn_chatbot import metrics
 from pakn_chatbot.platforms import MESSENGER_WINDOW, SendResult
@@ -135,11 +135,7 @@ class OutboxSender:
 
     async def run(self, interval: float) -> None:
         """Forever: send what is due, then sleep until woken or ``interval`` passed."""
-        while True:
-            await self.run_once()
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), interval)
+        await loops.every(interval, self.run_once, self.wake)
 
     async def run_once(self) -> int:
         sent = 0

@@ -118,6 +118,21 @@ class SupervisedLoop:
         LOOP_UP.labels(self.name).set(0)
 
 
+async def every(
+    interval: float, work: Callable[[], Awaitable[object]], wake: asyncio.Event | None = None
+) -> None:
+    """Forever: ``work``, then wait ``interval`` or until ``wake`` is set (a loop's body to
+    run under supervision; an outbox woken when something was added, say)."""
+    while True:
+        await work()
+        if wake is None:
+            await asyncio.sleep(interval)
+            continue
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), interval)
+
+
 def supervise(name: str, factory: LoopFactory, **options: float) -> SupervisedLoop:
     """Start ``factory`` as a supervised loop now (outside an aiohttp application)."""
     loop = SupervisedLoop(name, factory, **options)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -12,6 +11,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from pakn import loops
 from pakn.ids import new_tracking_code
 from pakn.store import Store
 
@@ -168,9 +168,7 @@ class PublishedMarks:
     async def run(self) -> None:
         """Flush every ``interval`` (under supervision: a failure is seen and retried)."""
         try:
-            while True:
-                await asyncio.sleep(self.interval)
-                await self.flush()
+            await loops.every(self.interval, self.flush)
         finally:
             if self._pending:
                 with contextlib.suppress(Exception):
