@@ -28,9 +28,8 @@ def _listen() -> Listen:
 
 
 def _skip_reason() -> str | None:
-    from pakn_email.settings import EmailSettings
-
     from pakn.devmail import dovecot_binary
+    from pakn_email.settings import EmailSettings
 
     if EmailSettings().imap_host:
         return None
