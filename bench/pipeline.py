@@ -491,7 +491,7 @@ def ratio_line(name: str, value: float, base: float, base_name: str, note: str =
     return f"{name:<34} {value / base:6.2f} × {base_name:<26} {note}"
 
 
-async def run(only_drain: bool = False) -> None:
+async def run() -> None:
     docs = case_documents(DRAIN_COUNT)
     batch = RouterSettings().router_batch_size
     with tempfile.TemporaryDirectory() as tmp:
@@ -506,17 +506,14 @@ async def run(only_drain: bool = False) -> None:
         amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
         stack = Stack(amqp_url, mongodb_url, Path(tmp) / "var")
         try:
-            if not only_drain:
-                echo = await raw_echo()
-                publish = await raw_publish(amqp_url)
+            echo = await raw_echo()
+            publish = await raw_publish(amqp_url)
             single, bulk = await raw_inserts(mongodb_url)
+            saturation, latencies, web_rss = await intake(stack)
             case_bulk = await raw_case_bulk(mongodb_url, docs, batch)
-            if not only_drain:
-                saturation, latencies, web_rss = await intake(stack)
             drained, router_rss = await drain(stack)
             case_bulk_after = await raw_case_bulk(mongodb_url, docs, batch)
-            if not only_drain:
-                road, road_web_rss, road_router_rss = await whole_road(stack)
+            road, road_web_rss, road_router_rss = await whole_road(stack)
             # Baselines again, minutes later: a drifting machine shows as two numbers.
             single_after, bulk_after = await raw_inserts(mongodb_url)
         finally:
@@ -526,81 +523,167 @@ async def run(only_drain: bool = False) -> None:
                 await embedded.stop()
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
     single_base = statistics.median([single, single_after])
-    bulk_base = statistics.median([bulk, bulk_after])
-    case_base = statistics.median([case_bulk, case_bulk_after])
     store_name = "MongoDB" if external else "the embedded SecantusDB"
     print(f"pipeline on {store_name} (raw stages are baselines; rates illustrative)")
-    if not only_drain:
-        print(f"  raw aiohttp JSON echo              {echo:8.0f} req/s")
-        print(f"  raw confirmed publish (quorum)     {publish:8.0f} msg/s")
+    print(f"  raw aiohttp JSON echo              {echo:8.0f} req/s")
+    print(f"  raw confirmed publish (quorum)     {publish:8.0f} msg/s")
     print(f"  raw journaled insert_one           {single:8.0f}/s, {single_after:.0f}/s at the end")
-    print(f"  raw bulk insert, tiny documents    {bulk:8.0f}/s, {bulk_after:.0f}/s at the end")
     print(
-        f"  raw bulk insert, case documents    {case_bulk:8.0f}/s, {case_bulk_after:.0f}/s"
-        f" after the drain ({len(INDEXES['cases'])} indexes, {batch} a bulk)"
-    )
-    if not only_drain:
-        print(
-            ratio_line(
-                "  intake at saturation",
-                saturation,
-                single_base,
-                "raw single insert",
-                f"({saturation:.0f} req/s; {saturation / echo:.3f} × echo, "
-                f"{saturation / publish:.2f} × publish)",
-            )
+        ratio_line(
+            "  intake at saturation",
+            saturation,
+            single_base,
+            "raw single insert",
+            f"({saturation:.0f} req/s; {saturation / echo:.3f} × echo, "
+            f"{saturation / publish:.2f} × publish)",
         )
-        for rate, (p50, p99, answers) in latencies.items():
-            verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
-            refused = f", {answers.refused} answered 503" if answers.refused else ""
-            print(
-                f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
-                f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
-            )
+    )
+    for rate, (p50, p99, answers) in latencies.items():
+        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
+        refused = f", {answers.refused} answered 503" if answers.refused else ""
+        print(
+            f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
+            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
+        )
+    print("\n".join(drain_lines(drained, (bulk, bulk_after), (case_bulk, case_bulk_after), batch)))
     print(
+        ratio_line(
+            "  whole road, web + router loaded",
+            road,
+            single_base,
+            "raw single insert",
+            f"({road:.0f} cases/s; target ≥ 0.5)",
+        )
+    )
+    worst = max(web_rss, router_rss, road_web_rss, road_router_rss)
+    print(
+        f"  peak RSS: web {max(web_rss, road_web_rss):.0f} MB, router "
+        f"{max(router_rss, road_router_rss):.0f} MB (target ≤ 150 MB"
+        f"{', ✓' if worst <= 150 else ', ✗'})"
+    )
+
+
+def drain_lines(
+    drained: float, bulk: tuple[float, float], case_bulk: tuple[float, float], batch: int
+) -> list[str]:
+    """The drain against the raw bulk insert of the same case documents into a collection
+    with the indexes of ``cases`` (the fair baseline: what storing those cases costs the
+    store), and, as illustration, against the bulk insert of tiny documents."""
+    return [
+        f"  raw bulk insert, tiny documents    {bulk[0]:8.0f}/s, {bulk[1]:.0f}/s at the end",
+        f"  raw bulk insert, case documents    {case_bulk[0]:8.0f}/s, {case_bulk[1]:.0f}/s"
+        f" after the drain ({len(INDEXES['cases'])} indexes, {batch} a bulk)",
         ratio_line(
             "  router draining a backlog",
             drained,
-            case_base,
+            statistics.median(case_bulk),
             "raw bulk of case documents",
             f"({drained:.0f} cases/s; target ≥ 0.5)",
-        )
-    )
-    print(
+        ),
         ratio_line(
             "",
             drained,
-            bulk_base,
+            statistics.median(bulk),
             "raw bulk, tiny documents",
-            "(illustration: what a case and its indexes cost the store)",
+            "(illustration: what a case and its indexes cost)",
+        ),
+    ]
+
+
+async def run_drain() -> None:
+    """The router's part alone (``python -m bench.pipeline drain``): the raw bulk inserts
+    before and after, the drain in between, on the same store."""
+    docs = case_documents(DRAIN_COUNT)
+    batch = RouterSettings().router_batch_size
+    with tempfile.TemporaryDirectory() as tmp:
+        external = os.environ.get("PAKN_MONGODB_URL")
+        embedded = None
+        if external:
+            mongodb_url = external
+        else:
+            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
+            mongodb_url = embedded.url
+        vhost = make_vhost()
+        stack = Stack(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", mongodb_url, Path(tmp) / "var")
+        try:
+            _, bulk = await raw_inserts(mongodb_url)
+            case_bulk = await raw_case_bulk(mongodb_url, docs, batch)
+            drained, router_rss = await drain(stack)
+            case_bulk_after = await raw_case_bulk(mongodb_url, docs, batch)
+            _, bulk_after = await raw_inserts(mongodb_url)
+        finally:
+            for service in list(stack.processes):
+                await stack.stop(service)
+            if embedded is not None:
+                await embedded.stop()
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    print("\n".join(drain_lines(drained, (bulk, bulk_after), (case_bulk, case_bulk_after), batch)))
+    print(f"  peak RSS: router {router_rss:.0f} MB")
+
+
+def intake_lines(
+    saturation: float, latencies: dict[int, tuple[float, float, Answers]], single_base: float
+) -> list[str]:
+    """The intake's figures: throughput at saturation against the raw single insert, and
+    p50/p99 at each offered rate (with the ratio of p99 to the target)."""
+    lines = [
+        ratio_line(
+            "  intake at saturation",
+            saturation,
+            single_base,
+            "raw single insert",
+            f"({saturation:.0f} req/s)",
         )
-    )
-    if not only_drain:
-        print(
-            ratio_line(
-                "  whole road, web + router loaded",
-                road,
-                single_base,
-                "raw single insert",
-                f"({road:.0f} cases/s; target ≥ 0.5)",
-            )
+    ]
+    for rate, (p50, p99, answers) in latencies.items():
+        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
+        refused = f", {answers.refused} answered 503" if answers.refused else ""
+        lines.append(
+            f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
+            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
         )
-        worst = max(web_rss, router_rss, road_web_rss, road_router_rss)
-        print(
-            f"  peak RSS: web {max(web_rss, road_web_rss):.0f} MB, router "
-            f"{max(router_rss, road_router_rss):.0f} MB (target ≤ 150 MB"
-            f"{', ✓' if worst <= 150 else ', ✗'})"
-        )
-    else:
-        print(f"  peak RSS: router {router_rss:.0f} MB (target ≤ 150 MB)")
+    return lines
+
+
+async def run_intake() -> None:
+    """The intake's part alone (``python -m bench.pipeline intake``): the raw single insert
+    before and after, the intake in between, on the same store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        external = os.environ.get("PAKN_MONGODB_URL")
+        embedded = None
+        if external:
+            mongodb_url = external
+        else:
+            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
+            mongodb_url = embedded.url
+        vhost = make_vhost()
+        stack = Stack(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", mongodb_url, Path(tmp) / "var")
+        try:
+            single, _ = await raw_inserts(mongodb_url)
+            saturation, latencies, web_rss = await intake(stack)
+            single_after, _ = await raw_inserts(mongodb_url)
+        finally:
+            for service in list(stack.processes):
+                await stack.stop(service)
+            if embedded is not None:
+                await embedded.stop()
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    print(f"  raw journaled insert_one           {single:8.0f}/s, {single_after:.0f}/s at the end")
+    print("\n".join(intake_lines(saturation, latencies, statistics.median([single, single_after]))))
+    print(f"  peak RSS: web {web_rss:.0f} MB")
 
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "echo":
         serve_echo(int(sys.argv[2]))
         return
-    # `python -m bench.pipeline drain`: only the router's drain and its store baselines.
-    asyncio.run(run(only_drain=sys.argv[1:] == ["drain"]))
+    if len(sys.argv) == 2 and sys.argv[1] == "intake":
+        asyncio.run(run_intake())
+        return
+    if len(sys.argv) == 2 and sys.argv[1] == "drain":
+        asyncio.run(run_drain())
+        return
+    asyncio.run(run())
 
 
 if __name__ == "__main__":
