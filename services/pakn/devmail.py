@@ -8,6 +8,7 @@ with a config of its own in a folder of its own (DESIGN.md §9), never the syste
 from __future__ import annotations
 
 import contextlib
+import grp
 import imaplib
 import json
 import logging
@@ -81,6 +82,7 @@ class Accounts:
     """
 
     internal_user: str
+    internal_group: str
     login_user: str
     mail_uid: str
     mail_gid: str
@@ -89,9 +91,11 @@ class Accounts:
     @classmethod
     def for_current_process(cls) -> Accounts:
         if os.geteuid() == 0:
-            return cls("dovecot", "dovenull", "dovecot", "dovecot", privileged=True)
+            return cls("dovecot", "dovecot", "dovenull", "dovecot", "dovecot", privileged=True)
         me = pwd.getpwuid(os.geteuid()).pw_name
-        return cls(me, me, str(os.geteuid()), str(os.getegid()), privileged=False)
+        group = grp.getgrgid(os.getegid()).gr_name
+        uid, gid = str(os.geteuid()), str(os.getegid())
+        return cls(me, group, me, uid, gid, privileged=False)
 
 
 def dovecot_config(root: Path, port: int, accounts: Accounts) -> str:
@@ -118,6 +122,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {accounts.internal_user}
+default_internal_group = {accounts.internal_group}
 default_login_user = {accounts.login_user}
 first_valid_uid = 1
 mail_location = maildir:~/Maildir

@@ -10,8 +10,8 @@ from pakn import devmail
 from pakn.devmail import Accounts, DevMailSettings, DevMailState, SmtpSink
 from tests.fixtures.store import free_port
 
-ROOT = Accounts("dovecot", "dovenull", "dovecot", "dovecot", privileged=True)
-USER = Accounts("dev", "dev", "1000", "1000", privileged=False)
+ROOT = Accounts("dovecot", "dovecot", "dovenull", "dovecot", "dovecot", privileged=True)
+USER = Accounts("dev", "devs", "dev", "1000", "1000", privileged=False)
 
 
 def test_the_config_listens_on_loopback_only_and_runs_as_the_accounts_given() -> None:
@@ -25,6 +25,7 @@ def test_the_config_listens_on_loopback_only_and_runs_as_the_accounts_given() ->
 
     mine = devmail.dovecot_config(Path("/tmp/x"), 31143, USER)
     assert "default_internal_user = dev" in mine and "default_login_user = dev" in mine
+    assert "default_internal_group = devs" in mine
     assert "uid=1000 gid=1000" in mine
     # Without root Dovecot cannot chroot its login processes.
     assert mine.count("chroot =") == 2
