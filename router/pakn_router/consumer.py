@@ -169,6 +169,8 @@ class SubmissionRouter:
         #: Deliveries whose routing failed unexpectedly, tried again one by one when the
         #: worker restarts; with their attempts and last error, by submission id.
         self._held: list[Delivery] = []
+        #: Outbox entries being removed after their events were confirmed.
+        self._releases: set[asyncio.Task[None]] = set()
         self._attempts: dict[str, int] = {}
         self._errors: dict[str, str] = {}
         self.last_error: str | None = None
@@ -394,7 +396,23 @@ class SubmissionRouter:
         # A case another router stored first: its events (same ids) are that router's to
         # publish, or the outbox flush's when it crashed, so only ours leave the entry.
         written += [e for c in new_cases if c.submission_id not in stored_before for e in c.outbox]
-        await self.publish_written(written, staged, whole=not stored_before)
+        await self._publish(written)
+        # Off the batch's path: the acks need the events confirmed, not the entries gone
+        # (an entry left behind is published again later, and consumers dedupe by id).
+        self._release_later(staged, None if not stored_before else {e.event_id for e in written})
+
+    def _release_later(self, staged: Sequence[str], event_ids: set[str] | None) -> None:
+        if not staged:
+            return
+        task = asyncio.create_task(self._release(staged, event_ids))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _release(self, staged: Sequence[str], event_ids: set[str] | None) -> None:
+        try:
+            await repository.drop_events(self.store, staged, event_ids)
+        except Exception as exc:
+            log.warning("outbox entries %s stay (published again later): %s", staged, exc)
 
     def _build_case(self, submission: Submission, now: datetime) -> Built:
         """The new case of a submission (no store needed), and the classification that
