@@ -313,7 +313,7 @@ class SubmissionRouter:
                     continue
             new_cases.append(self._new_case(submission, now))
         await self._mark_duplicates(new_cases, now)
-        await repository.insert_new(self.store, new_cases)
+        await repository.insert_new(self.store, new_cases, self.calendar)
         await self.flush_outbox({"submission_id": {"$in": sorted(touched)}})
 
     def _new_case(self, submission: Submission, now: datetime) -> Case:
@@ -373,6 +373,7 @@ class SubmissionRouter:
             fields += ROUTED_KEYS
         update = repository.change_update(
             parent,
+            calendar=self.calendar,
             fields=fields,
             history_before=history_before,
             outbox_before=outbox_before,

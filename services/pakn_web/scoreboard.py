@@ -12,16 +12,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from pakn.reporting import NONE, Period, Report, build_report, local_date
+from pakn.report_facts import NONE
+from pakn.reporting import Period, Report, build_report, local_date
 from pakn.schema import FIELD_NAMES
 from pakn.store import Store
-from pakn.worktime import WorkCalendar
 from pakn_web import messages
 
 Clock = Callable[[], datetime]
@@ -36,7 +35,6 @@ def _utc_now() -> datetime:
 @dataclass
 class Scoreboard:
     store_key: web.AppKey[Store]
-    calendar: WorkCalendar
     agency_name: Callable[[str], str | None]
     clock: Clock = _utc_now
     _cached: tuple[datetime, Report] | None = field(default=None, repr=False)
@@ -50,9 +48,7 @@ class Scoreboard:
             ):
                 return self._cached[1]
             period = Period.last_twelve_months(local_date(now))
-            report = await build_report(
-                app[self.store_key], self.calendar, period, now=now, published_only=True
-            )
+            report = await build_report(app[self.store_key], period, published_only=True)
             self._cached = (now, report)
             return report
 
@@ -118,10 +114,9 @@ def add_scoreboard(
     app: web.Application,
     *,
     store_key: web.AppKey[Store],
-    config_dir: Path,
     agency_name: Callable[[str], str | None],
 ) -> Scoreboard:
-    board = Scoreboard(store_key, WorkCalendar.from_config_dir(config_dir), agency_name)
+    board = Scoreboard(store_key, agency_name)
     app[SCOREBOARD] = board
     app.router.add_get("/thong-ke", scoreboard_page)
     app.router.add_get("/api/v1/thong-ke", scoreboard_api)

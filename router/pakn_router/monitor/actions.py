@@ -424,7 +424,11 @@ async def perform(
         history_before, outbox_before = len(case.history), len(case.outbox)
         kind = change(case, clock())
         update = repository.change_update(
-            case, fields=CHANGED_FIELDS, history_before=history_before, outbox_before=outbox_before
+            case,
+            calendar=router.calendar,
+            fields=CHANGED_FIELDS,
+            history_before=history_before,
+            outbox_before=outbox_before,
         )
         if await repository.update_case(store, guard, update):
             pending = not await flush(router, tracking_code)

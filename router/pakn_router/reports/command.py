@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from pymongo.errors import PyMongoError
@@ -17,7 +17,6 @@ from pakn.scope import Scope
 from pakn.settings import CoreSettings
 from pakn.store import connect_store
 from pakn.territory import ProvinceConfig
-from pakn.worktime import WorkCalendar
 from pakn_router.monitor.views import Names
 from pakn_router.reports.export import Labels, report_csv, report_xlsx
 
@@ -40,14 +39,17 @@ def labels_for(config: ProvinceConfig) -> Labels:
 
 async def _report_bytes(args: argparse.Namespace, settings: CoreSettings, period: Period) -> bytes:
     config = ProvinceConfig.load(settings.config_dir)
-    calendar = WorkCalendar.from_config_dir(settings.config_dir)
     store = await connect_store(settings, appname="pakn-report")
     try:
-        report = await build_report(
-            store, calendar, period, now=datetime.now(UTC), scope=Scope(args.agency)
-        )
+        report = await build_report(store, period, scope=Scope(args.agency))
     finally:
         await store.close()
+    if report.without_facts:
+        print(
+            f"pakn report: {report.without_facts} case(s) stored without report facts are"
+            " counted as received only; the router writes them at its start",
+            file=sys.stderr,
+        )
     if args.format == "json":
         return (json.dumps(report.as_json(), ensure_ascii=False) + "\n").encode()
     labels = labels_for(config)

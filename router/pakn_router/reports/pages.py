@@ -117,9 +117,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         asked = _asked(request, monitor)
     except BadQuery as exc:
         return _render(request, {"t": t, "error": str(exc)}, status=400)
-    report = await build_report(
-        monitor.store, monitor.calendar, asked.period, now=now, scope=asked.scope
-    )
+    report = await build_report(monitor.store, asked.period, scope=asked.scope)
     context = views.report_page(
         report,
         labels_for(monitor.config),
@@ -144,9 +142,7 @@ async def summary_download(request: web.Request) -> web.StreamResponse:
         asked = _asked(request, monitor)
     except BadQuery as exc:
         return _bad(str(exc))
-    report = await build_report(
-        monitor.store, monitor.calendar, asked.period, now=monitor.clock(), scope=asked.scope
-    )
+    report = await build_report(monitor.store, asked.period, scope=asked.scope)
     labels = labels_for(monitor.config)
     body = (
         export.report_csv(report, labels) if kind == "csv" else export.report_xlsx(report, labels)
@@ -168,10 +164,8 @@ async def cases_download(request: web.Request) -> web.StreamResponse:
         return _bad(str(exc))
     rows = await case_list(
         monitor.store,
-        monitor.calendar,
         asked.period,
         figure,
-        now=monitor.clock(),
         scope=asked.scope,
         dimension=dimension,
         key=request.query.get("ma") or None,
@@ -198,9 +192,7 @@ async def report_json(request: web.Request) -> web.StreamResponse:
         )
     except BadQuery as exc:
         return json_response({"errors": [{"code": "invalid", "message": str(exc)}]}, status=400)
-    report = await build_report(
-        monitor.store, monitor.calendar, asked.period, now=monitor.clock(), scope=asked.scope
-    )
+    report = await build_report(monitor.store, asked.period, scope=asked.scope)
     return json_response(report.as_json())
 
 
