@@ -18,12 +18,15 @@ import asyncio
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from pymongo import AsyncMongoClient
 
 from bench.pipeline import free_port
 from pakn.embedded import ensure_embedded_store
@@ -32,7 +35,7 @@ from pakn.report_facts import REPORT, report_facts
 from pakn.reporting import Period, base_filter, build_report, case_list
 from pakn.schema import FIELDS, Case
 from pakn.scope import Scope
-from pakn.store import open_store
+from pakn.store import Document, Store
 from pakn.territory import ProvinceConfig
 from pakn.worktime import VIETNAM_TZ, WorkCalendar
 from pakn_router.case_repository import backfill_report_facts
@@ -45,6 +48,7 @@ YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
 CHANNELS = ("web", "app", "chatbot", "hotline", "email")
 OPEN = ("triage", "assigned", "in_progress", "needs_info")
 INSERT_BATCH = 5000
+PATIENCE_MS = 600_000
 #: The share of cases written without report facts, for the backfill to find.
 WITHOUT_FACTS = 0.1
 
@@ -134,6 +138,10 @@ def with_facts(docs: list[dict[str, Any]], calendar: WorkCalendar) -> float:
     return time.perf_counter() - began
 
 
+def _progress(text: str) -> None:
+    print(f"  … {text}", file=sys.stderr, flush=True)
+
+
 async def _timed(work: Callable[[], Awaitable[object]]) -> float:
     began = time.perf_counter()
     await work()
@@ -150,14 +158,26 @@ async def bench_report() -> None:
     facts_seconds = with_facts(cases[:older], calendar)
     with tempfile.TemporaryDirectory() as tmp:
         embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
-        store = open_store(embedded.url, database="bench_reports")
+        # The driver's default heartbeat timeout (5 s) gives up on a store busy with the
+        # load on a shared machine and cancels what is in flight: allow minutes here.
+        client: AsyncMongoClient[Document] = AsyncMongoClient(
+            embedded.url,
+            tz_aware=True,
+            tzinfo=UTC,
+            connectTimeoutMS=PATIENCE_MS,
+            serverSelectionTimeoutMS=PATIENCE_MS,
+        )
+        store = Store(client, "bench_reports")
         try:
             began = time.perf_counter()
             for i in range(0, len(cases), INSERT_BATCH):
                 await store.cases.insert_many(cases[i : i + INSERT_BATCH], ordered=False)
             loaded = time.perf_counter() - began
+            _progress(f"{len(cases)} cases written in {loaded:.0f} s")
             indexed = await _timed(store.ensure_indexes)
+            _progress(f"indexes built in {indexed:.0f} s")
             backfill = await _timed(lambda: backfill_report_facts(store, calendar))
+            _progress(f"backfill done in {backfill:.0f} s")
 
             async def baseline() -> None:
                 cursor = await store.cases.aggregate(_baseline_pipeline(), allowDiskUse=True)
@@ -172,7 +192,9 @@ async def bench_report() -> None:
                 cases_xlsx(rows)
 
             base = statistics.median([await _timed(baseline) for _ in range(3)])
+            _progress(f"one pass {base:.1f} s")
             everyone = min([await _timed(lambda: build_report(store, YEAR)) for _ in range(2)])
+            _progress(f"the year's report {everyone:.1f} s")
             scoped = Scope(agencies[0])
             one = min(
                 [await _timed(lambda: build_report(store, YEAR, scope=scoped)) for _ in range(2)]
