@@ -8,9 +8,9 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v $$p && break; \
 	done)
 
-.PHONY: run test install broker test-servers lint format bench fuzz clean
+.PHONY: run test install broker dev-mailbox test-servers lint format bench fuzz clean
 
-run: install broker  ## the whole stack on the embedded store, in the foreground
+run: install broker dev-mailbox  ## the whole stack on the embedded store, in the foreground
 	$(BIN)/pakn up
 
 test: install broker test-servers lint  ## every test, against real servers
@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml
 
 broker:  ## RabbitMQ reachable on 127.0.0.1:5672 (started or installed when possible)
 	@scripts/ensure-rabbitmq.sh
+
+dev-mailbox:  ## Dovecot for `pakn up`'s development mailbox (installed when possible; optional)
+	@scripts/ensure-test-servers.sh --dev-mailbox
 
 test-servers:  ## Chromium (browser tests) and the other servers tests start themselves
 	@scripts/ensure-test-servers.sh

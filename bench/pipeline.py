@@ -530,9 +530,64 @@ async def run() -> None:
     )
 
 
+def intake_lines(
+    saturation: float, latencies: dict[int, tuple[float, float, Answers]], single_base: float
+) -> list[str]:
+    """The intake's figures: throughput at saturation against the raw single insert, and
+    p50/p99 at each offered rate (with the ratio of p99 to the target)."""
+    lines = [
+        ratio_line(
+            "  intake at saturation",
+            saturation,
+            single_base,
+            "raw single insert",
+            f"({saturation:.0f} req/s)",
+        )
+    ]
+    for rate, (p50, p99, answers) in latencies.items():
+        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
+        refused = f", {answers.refused} answered 503" if answers.refused else ""
+        lines.append(
+            f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
+            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
+        )
+    return lines
+
+
+async def run_intake() -> None:
+    """The intake's part alone (``python -m bench.pipeline intake``): the raw single insert
+    before and after, the intake in between, on the same store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        external = os.environ.get("PAKN_MONGODB_URL")
+        embedded = None
+        if external:
+            mongodb_url = external
+        else:
+            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
+            mongodb_url = embedded.url
+        vhost = make_vhost()
+        stack = Stack(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", mongodb_url, Path(tmp) / "var")
+        try:
+            single, _ = await raw_inserts(mongodb_url)
+            saturation, latencies, web_rss = await intake(stack)
+            single_after, _ = await raw_inserts(mongodb_url)
+        finally:
+            for service in list(stack.processes):
+                await stack.stop(service)
+            if embedded is not None:
+                await embedded.stop()
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    print(f"  raw journaled insert_one           {single:8.0f}/s, {single_after:.0f}/s at the end")
+    print("\n".join(intake_lines(saturation, latencies, statistics.median([single, single_after]))))
+    print(f"  peak RSS: web {web_rss:.0f} MB")
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "echo":
         serve_echo(int(sys.argv[2]))
+        return
+    if len(sys.argv) == 2 and sys.argv[1] == "intake":
+        asyncio.run(run_intake())
         return
     asyncio.run(run())
 

@@ -28,11 +28,18 @@ def _listen() -> Listen:
 
 
 def _skip_reason() -> str | None:
+    from pakn.devmail import dovecot_binary
     from pakn_email.settings import EmailSettings
 
-    if not EmailSettings().imap_host:
-        return "e-mail is off: PAKN_IMAP_HOST is not set (see README, 'The mailbox')"
-    return None
+    if EmailSettings().imap_host:
+        return None
+    if dovecot_binary() is None:
+        # Else `pakn up` would have run its development mailbox and set PAKN_IMAP_HOST.
+        return (
+            "e-mail is off: PAKN_IMAP_HOST is not set, and without Dovecot there is no "
+            "development mailbox (`apt-get install dovecot-imapd`; see README, 'The mailbox')"
+        )
+    return "e-mail is off: PAKN_IMAP_HOST is not set (see README, 'The mailbox')"
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import html
 import ipaddress
 import json
@@ -210,6 +211,15 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def freeze_startup_heap(app: web.Application) -> None:
+    """Take what start-up built (the province's config, templates, clients) out of the
+    collector's sight: it lives as long as the process, and a full collection that walked it
+    again under load stalled the event loop for ~70 ms (a latency spike on every request in
+    flight). Collections then scan only what requests left behind."""
+    gc.collect()
+    gc.freeze()
+
+
 def new_service_app(
     service: str,
     *,
@@ -221,6 +231,8 @@ def new_service_app(
     chain: list[Middleware] = [metrics_middleware, errors_middleware, *middlewares]
     app = web.Application(middlewares=chain, client_max_size=client_max_size)
     app.on_response_prepare.append(_security_headers)
+    # After the cleanup contexts (connections) started: aiohttp runs those first.
+    app.on_startup.append(freeze_startup_heap)
     app[SERVICE_NAME] = service
     app[HEALTH_CHECKS] = []
     app[TRUSTED_PROXIES] = tuple(trusted_proxies)

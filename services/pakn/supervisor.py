@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import aio_pika
 import aiohttp
 
+from pakn import devmail
 from pakn.brokers import broker_urls, node_name
 from pakn.embedded import EmbeddedStore, ensure_embedded_store
 from pakn.http import EXIT_PORT_BUSY, port_busy_line, port_in_use
@@ -150,7 +151,12 @@ def _busy_ports(children: Sequence[_Child]) -> list[str]:
 
 
 async def _wait_ready(
-    children: Sequence[_Child], store: str, console: Console, *, within: float = READY_WITHIN
+    children: Sequence[_Child],
+    store: str,
+    console: Console,
+    *,
+    extra: Sequence[str] = (),
+    within: float = READY_WITHIN,
 ) -> None:
     """Say "ready" once, with every URL, when each service answers its /healthz with 200."""
     pending = {
@@ -175,7 +181,22 @@ async def _wait_ready(
             if pending:
                 await asyncio.sleep(0.25)
     urls = [f"{child.spec.name} {child.spec.url() or '-'}" for child in children]
-    console.say(f"Sẵn sàng / ready: {' · '.join(urls)} · store {store}")
+    console.say(f"Sẵn sàng / ready: {' · '.join([*urls, f'store {store}', *extra])}")
+
+
+def _dev_mailbox(
+    settings: CoreSettings, services: dict[str, ServiceSpec]
+) -> devmail.DevMailbox | None:
+    """The development mailbox to run, or None (a mailbox is configured, production, no
+    `pakn email`, or no Dovecot — the email service's own skip reason says that one)."""
+    wanted = devmail.dev_mailbox_wanted(
+        imap_host=os.environ.get("PAKN_IMAP_HOST"),
+        is_dev=settings.is_dev,
+        email_installed=devmail.EMAIL_SERVICE in services,
+    )
+    if not wanted or devmail.dovecot_binary() is None:
+        return None
+    return devmail.DevMailbox(devmail.DevMailSettings())
 
 
 async def run_up(settings: CoreSettings, services: dict[str, ServiceSpec]) -> int:
@@ -213,6 +234,11 @@ async def _run(
         )
         return 1
 
+    mailbox = _dev_mailbox(settings, services)
+    if mailbox is not None:
+        # Before the skip reasons are asked: `pakn email` then sees a mailbox to read, in
+        # `pakn up` and in the process it spawns (which inherits this environment).
+        os.environ.update(mailbox.state.email_environment())
     children: list[_Child] = []
     skipped: list[str] = []
     for spec in services.values():
@@ -222,6 +248,12 @@ async def _run(
         else:
             children.append(_Child(spec))
     busy = _busy_ports(children)
+    if mailbox is not None:
+        busy += [
+            port_busy_line(devmail.LOOPBACK, port, variable)
+            for port, variable in mailbox.ports()
+            if port_in_use(devmail.LOOPBACK, port)
+        ]
     if busy:
         for line in busy:
             print(line, file=sys.stderr, flush=True)
@@ -246,13 +278,30 @@ async def _run(
         console.say("  store     PAKN_MONGODB_URL")
     for line in skipped:
         console.say(line)
+    mail_ready: list[str] = []
+    if mailbox is not None:
+        try:
+            state = await asyncio.to_thread(mailbox.start)
+        except (RuntimeError, OSError) as exc:
+            log.error("the development mailbox did not start: %s", exc)
+            console.say(f"  {devmail.EMAIL_SERVICE:<9} not started: the development mailbox failed")
+            children = [c for c in children if c.spec.name != devmail.EMAIL_SERVICE]
+            mailbox = None
+        else:
+            console.say(
+                f"  mail      imap://{state.user}@{devmail.LOOPBACK}:{state.imap_port} "
+                f"(password in {settings.var_dir / 'mail' / devmail.STATE_FILE}), "
+                f"smtp {devmail.LOOPBACK}:{state.smtp_port}  development mailbox "
+                f"(Dovecot); what `pakn email` sends is kept in {state.sent}"
+            )
+            mail_ready = [f"mail imap://{devmail.LOOPBACK}:{state.imap_port} → {state.sent}"]
     for child in children:
         console.say(f"  {child.spec.name:<9} {child.spec.url() or ''}  {child.spec.summary}")
     console.say("Ctrl-C stops everything.")
 
     outcome = _Outcome()
     watchers = [asyncio.create_task(_watch(child, stop, outcome)) for child in children]
-    ready = asyncio.create_task(_wait_ready(children, store_url, console))
+    ready = asyncio.create_task(_wait_ready(children, store_url, console, extra=mail_ready))
     try:
         if not stop.is_set():
             await stop.wait()
@@ -268,6 +317,8 @@ async def _run(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await _stop(children)
+        if mailbox is not None:
+            await asyncio.to_thread(mailbox.stop)
         if store is not None and store.started_by_us:
             await store.stop()
         console.say("Stopped.")

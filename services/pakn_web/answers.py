@@ -17,7 +17,7 @@ from pakn.bus import BusError
 from pakn.connections import BUS, STORE
 from pakn.ids import InvalidTrackingCode, body_sha256, parse_tracking_code, submission_id
 from pakn.intake.messages import message_for
-from pakn.intake.reservations import IdempotencyConflict, mark_published, reserve
+from pakn.intake.reservations import IdempotencyConflict, reserve
 from pakn.public import public_view
 from pakn.schema import FIELD_NAMES, Channel, FeedbackInput, Submission, Submitter
 from pakn.store import AttachmentNotFound
@@ -207,7 +207,6 @@ async def submit_feedback(request: web.Request) -> web.StreamResponse:
             status=503,
             headers={"Retry-After": str(settings.retry_after)},
         )
-    await mark_published(app[STORE], sid)
     log.info("feedback %s on %s (reopens: %s)", sid, code, reopens)
     if wanted.solved:
         notice = messages.FEEDBACK_THANKS

@@ -14,8 +14,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from pakn.devmail import dovecot_binary, listening
 from pakn.embedded import answers, ensure_embedded_store, pid_alive
 from pakn.http import EXIT_PORT_BUSY, port_busy_line, port_in_use
+from tests.fixtures.stack import up_environment
 from tests.fixtures.store import free_port
 
 pytestmark = pytest.mark.slow
@@ -55,21 +57,7 @@ async def _healthy(url: str, *, within: float) -> bool:
 
 
 def _env(tmp_path: Path, amqp_url: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PAKN_ENV": "dev",
-        "PAKN_AMQP_URL": amqp_url,
-        "PAKN_VAR_DIR": str(tmp_path / "var"),
-        "PAKN_DB_PORT": str(free_port()),
-        "PAKN_WEB_PORT": str(free_port()),
-        "PAKN_ROUTER_PORT": str(free_port()),
-        "PAKN_HOTLINE_PORT": str(free_port()),
-        "PAKN_CHATBOT_PORT": str(free_port()),
-        "PAKN_EMAIL_PORT": str(free_port()),
-    }
-    env.pop("PAKN_MONGODB_URL", None)
-    env.pop("PAKN_IMAP_HOST", None)
-    return env
+    return up_environment(tmp_path, amqp_url)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -281,3 +269,19 @@ async def test_a_store_left_running_earlier_is_stopped_with_the_stack(
         await left.stop()
     assert not _alive(left.pid)
     assert not await answers(int(env["PAKN_DB_PORT"]))
+
+
+async def test_a_busy_port_of_the_development_mailbox_names_its_variable(
+    tmp_path: Path, amqp_url: str
+) -> None:
+    if dovecot_binary() is None:
+        pytest.fail("dovecot is not installed: `apt-get install dovecot-imapd`")
+    env = _env(tmp_path, amqp_url)
+    with _busy() as taken:
+        env["PAKN_DEVMAIL_SMTP_PORT"] = str(taken.getsockname()[1])
+        code, _out, err = await _run_to_end(env, "up")
+    assert code == EXIT_PORT_BUSY
+    (line,) = err.strip().splitlines()
+    assert "PAKN_DEVMAIL_SMTP_PORT" in line and env["PAKN_DEVMAIL_SMTP_PORT"] in line
+    assert not await answers(int(env["PAKN_DB_PORT"]))
+    assert not listening(int(env["PAKN_DEVMAIL_IMAP_PORT"])), "Dovecot started anyway"

@@ -19,10 +19,8 @@ from pakn.ids import body_sha256, submission_id
 from pakn.intake import metrics
 from pakn.intake.reservations import (
     IdempotencyConflict,
-    PublishedMarks,
     Reservation,
     TrackingCodesExhausted,
-    mark_published,
     reserve,
 )
 from pakn.intake.uploads import Upload
@@ -37,8 +35,6 @@ DEFAULT_RETRY_AFTER = 10
 #: A store that has not answered a reservation in this long is treated as away (503), well
 #: before a citizen's browser or an e-mail poll gives up on the answer.
 DEFAULT_STORE_TIMEOUT = 5.0
-#: The "published" mark is book-keeping after the confirm: it may not hold the answer up long.
-MARK_TIMEOUT = 1.0
 
 
 class IntakeUnavailable(Exception):
@@ -170,18 +166,12 @@ class IntakePath:
         confirm_timeout: float = 5.0,
         retry_after: int = DEFAULT_RETRY_AFTER,
         store_timeout: float = DEFAULT_STORE_TIMEOUT,
-        mark_published: bool = True,
-        marks: PublishedMarks | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.confirm_timeout = confirm_timeout
         self.retry_after = retry_after
         self.store_timeout = store_timeout
-        #: Whether to note ``published_at`` on the reservation after the confirm (best effort):
-        #: through ``marks`` in batches off the citizen's path when given, else inline.
-        self.mark_published = mark_published
-        self.marks = marks
 
     async def accept(
         self,
@@ -226,8 +216,10 @@ class IntakePath:
             metrics.SUBMISSIONS.labels(channel.value, "unavailable").inc()
             raise
         # From here on the report is accepted: nothing may take the code from the citizen.
+        # No "published" mark follows (one journaled write per report): the router's case
+        # (cases.submission_id, or a follow-up's followups.submission_id) says the same, so
+        # a reservation without one is a report never sent or not yet routed.
         replayed = not reservation.created
-        await self._note_published(sid)
         metrics.SUBMISSIONS.labels(channel.value, "replayed" if replayed else "accepted").inc()
         for problem in problems:
             metrics.PROBLEMS.labels(channel.value, problem.code).inc()
@@ -335,19 +327,3 @@ class IntakePath:
         metrics.CONFIRM_SECONDS.labels(submission.channel.value).observe(
             time.perf_counter() - started
         )
-
-    async def _note_published(self, sid: str) -> None:
-        """Best effort: the mark only helps ops find reservations never sent, and the router's
-        case says the same. A store that fails now must not turn an accepted report into an
-        error (the broker has it; the citizen gets the code)."""
-        if not self.mark_published:
-            return
-        if self.marks is not None:
-            self.marks.note(sid)
-            return
-        try:
-            with pymongo.timeout(MARK_TIMEOUT):
-                await mark_published(self.store, sid)
-        except Exception:  # anything: the report is accepted whatever the book-keeping does
-            metrics.AFTER_CONFIRM_FAILURES.labels("mark_published").inc()
-            log.warning("could not mark %s published (it was accepted)", sid, exc_info=True)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from pakn import loops
 from pakn.ids import new_tracking_code
 from pakn.store import Store
 
@@ -110,69 +108,6 @@ async def reserve(
     raise TrackingCodesExhausted(
         f"{MAX_CODE_ATTEMPTS} tracking codes in a row were taken for {submission_id}"
     )
-
-
-async def mark_published(store: Store, submission_id: str) -> None:
-    """Record that the broker confirmed the submission (the first confirmation counts).
-
-    Reservations without ``published_at`` are the ones ops look at: reserved, never sent.
-    """
-    await store.intake_keys.update_one(
-        {"_id": submission_id, "published_at": {"$exists": False}},
-        {"$set": {"published_at": datetime.now(UTC)}},
-    )
-
-
-async def mark_published_many(store: Store, submission_ids: Sequence[str]) -> None:
-    """``mark_published`` for many at once: one write for a batch of confirmations."""
-    if submission_ids:
-        await store.intake_keys.update_many(
-            {"_id": {"$in": list(submission_ids)}, "published_at": {"$exists": False}},
-            {"$set": {"published_at": datetime.now(UTC)}},
-        )
-
-
-class PublishedMarks:
-    """Notes "the broker confirmed" on reservations in batches, off the citizen's path.
-
-    The mark is book-keeping for ops (reservations never sent), and the router's case says
-    the same; written inline it was a second journaled write on every request. Marks wait
-    here at most ``interval``; a store that fails keeps them for the next round (up to
-    ``limit``, the oldest dropped beyond that: a missing mark only makes ops look twice).
-    """
-
-    def __init__(self, store: Store, *, interval: float = 0.5, limit: int = 100_000) -> None:
-        self.store = store
-        self.interval = interval
-        self.limit = limit
-        self._pending: list[str] = []
-
-    def note(self, submission_id: str) -> None:
-        self._pending.append(submission_id)
-        if len(self._pending) > self.limit:
-            del self._pending[: len(self._pending) - self.limit]
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    async def flush(self) -> None:
-        batch, self._pending = self._pending, []
-        try:
-            for first in range(0, len(batch), 1000):
-                await mark_published_many(self.store, batch[first : first + 1000])
-        except BaseException:
-            self._pending[:0] = batch
-            raise
-
-    async def run(self) -> None:
-        """Flush every ``interval`` (under supervision: a failure is seen and retried)."""
-        try:
-            await loops.every(self.interval, self.flush)
-        finally:
-            if self._pending:
-                with contextlib.suppress(Exception):
-                    await self.flush()
 
 
 async def lookup_reservation(store: Store, tracking_code: str) -> Reservation | None:

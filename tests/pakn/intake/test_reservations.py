@@ -6,23 +6,19 @@ import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
-import pymongo
 import pytest
-from pymongo.errors import PyMongoError
 
 from pakn.ids import damm_check_digit, is_valid_tracking_code
 from pakn.intake.reservations import (
     MAX_CODE_ATTEMPTS,
     IdempotencyConflict,
-    PublishedMarks,
     TrackingCodesExhausted,
     lookup_reservation,
-    mark_published,
     reserve,
     settle_existing,
     to_store_precision,
 )
-from pakn.store import Store, open_store
+from pakn.store import Store
 
 ICT = timezone(timedelta(hours=7))
 RECEIVED = datetime(2025, 9, 2, 9, 15, 30, 123456, tzinfo=UTC)
@@ -207,45 +203,3 @@ async def test_lookup_finds_a_reservation_by_code(store: Store) -> None:
         reservation.received_at,
     )
     assert await lookup_reservation(store, code("999999999")) is None
-
-
-async def test_mark_published_keeps_the_first_confirmation(store: Store) -> None:
-    await reserve(
-        store, submission_id=SUBMISSION, channel="web", body_sha256=BODY, received_at=RECEIVED
-    )
-    never_sent = {"published_at": {"$exists": False}}
-    assert await store.intake_keys.count_documents(never_sent) == 1
-
-    await mark_published(store, SUBMISSION)
-    doc = await store.intake_keys.find_one({"_id": SUBMISSION})
-    assert doc is not None
-    first = doc["published_at"]
-    assert first.tzinfo is not None
-
-    await mark_published(store, SUBMISSION)
-    doc = await store.intake_keys.find_one({"_id": SUBMISSION})
-    assert doc is not None
-    assert doc["published_at"] == first
-    assert await store.intake_keys.count_documents(never_sent) == 0
-
-
-async def test_published_marks_go_in_one_batch_and_survive_a_failed_round(store: Store) -> None:
-    ids = [f"web:{n:032x}" for n in range(5)]
-    for sid in ids:
-        await reserve(
-            store, submission_id=sid, channel="web", body_sha256=BODY, received_at=RECEIVED
-        )
-    marks = PublishedMarks(store, interval=0.01)
-    for sid in ids:
-        marks.note(sid)
-    await marks.flush()
-    assert marks.pending == 0
-    never_sent = {"published_at": {"$exists": False}}
-    assert await store.intake_keys.count_documents(never_sent) == 0
-
-    broken = PublishedMarks(open_store("mongodb://127.0.0.1:1/"))
-    broken.note(ids[0])
-    with pytest.raises(PyMongoError), pymongo.timeout(0.5):
-        await broken.flush()
-    assert broken.pending == 1, "kept for the next round"
-    await broken.store.close()

@@ -1,0 +1,84 @@
+"""The development mailbox: its config and decisions as plain functions, the sink for real."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+
+from pakn import devmail
+from pakn.devmail import Accounts, DevMailSettings, DevMailState, SmtpSink
+from tests.fixtures.store import free_port
+
+ROOT = Accounts("dovecot", "dovecot", "dovenull", "dovecot", "dovecot", privileged=True)
+USER = Accounts("dev", "devs", "dev", "1000", "1000", privileged=False)
+
+
+def test_the_config_listens_on_loopback_only_and_runs_as_the_accounts_given() -> None:
+    config = devmail.dovecot_config(Path("/tmp/x"), 31143, ROOT)
+    assert "listen = 127.0.0.1" in config and "port = 31143" in config
+    assert "default_internal_user = dovecot" in config
+    assert "uid=dovecot gid=dovecot home=/tmp/x/home/%u" in config
+    assert "chroot =" not in config
+    # Nothing else listens: no IMAPS, POP3 or submission port of its own.
+    assert config.count("port = 0") == 3
+
+    mine = devmail.dovecot_config(Path("/tmp/x"), 31143, USER)
+    assert "default_internal_user = dev" in mine and "default_login_user = dev" in mine
+    assert "default_internal_group = devs" in mine
+    assert "uid=1000 gid=1000" in mine
+    # Without root Dovecot cannot chroot its login processes.
+    assert mine.count("chroot =") == 2
+
+
+def test_the_mailbox_runs_only_in_dev_for_the_email_service_and_without_a_configured_one() -> None:
+    assert devmail.dev_mailbox_wanted(imap_host=None, is_dev=True, email_installed=True)
+    assert devmail.dev_mailbox_wanted(imap_host="", is_dev=True, email_installed=True)
+    assert not devmail.dev_mailbox_wanted(
+        imap_host="mail.khanhhoa.gov.vn", is_dev=True, email_installed=True
+    )
+    assert not devmail.dev_mailbox_wanted(imap_host=None, is_dev=False, email_installed=True)
+    assert not devmail.dev_mailbox_wanted(imap_host=None, is_dev=True, email_installed=False)
+
+
+def test_the_state_file_round_trips_and_points_the_email_service_at_the_mailbox(
+    tmp_path: Path,
+) -> None:
+    settings = DevMailSettings(var_dir=tmp_path, devmail_imap_port=1, devmail_smtp_port=2)
+    state = devmail.DevMailbox(settings).state
+    assert state.sent == (tmp_path / "mail" / "sent").absolute()
+    assert DevMailState.from_json(state.to_json()) == state
+    env = state.email_environment()
+    assert env["PAKN_IMAP_HOST"] == env["PAKN_SMTP_HOST"] == "127.0.0.1"
+    assert (env["PAKN_IMAP_PORT"], env["PAKN_SMTP_PORT"]) == ("1", "2")
+    assert env["PAKN_IMAP_TLS"] == env["PAKN_SMTP_TLS"] == "none"
+    assert env["PAKN_IMAP_PASSWORD"] == state.password
+    # No running mailbox, or a damaged file: none.
+    assert devmail.read_state(tmp_path) is None
+    (tmp_path / devmail.STATE_FILE).write_text("{")
+    assert devmail.read_state(tmp_path) is None
+
+
+def test_the_sink_keeps_each_letter_in_its_maildir_and_refuses_what_it_is_told(
+    tmp_path: Path,
+) -> None:
+    sink = SmtpSink(free_port(), maildir=tmp_path / "sent", refuse=lambda a: a.startswith("no"))
+    sink.start()
+    try:
+        letter = EmailMessage()
+        letter["From"] = "pakn@khanhhoa.gov.vn"
+        letter["To"] = "an@example.vn"
+        letter["Subject"] = "[PAKN 123 456 7890] Đã tiếp nhận phản ánh"
+        letter.set_content("Mã hồ sơ: 123 456 7890")
+        with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+            client.send_message(letter)
+            refused = client.sendmail(
+                "pakn@khanhhoa.gov.vn", ["no@example.vn", "an@example.vn"], b"x"
+            )
+    finally:
+        sink.stop()
+    assert refused == {"no@example.vn": (550, b"5.1.1 No such user")}
+    (kept, _second) = devmail.sent_mail(tmp_path / "sent")
+    assert kept["Subject"] == "[PAKN 123 456 7890] Đã tiếp nhận phản ánh"
+    assert [r.recipients for r in sink.received] == [["an@example.vn"], ["an@example.vn"]]
+    assert devmail.sent_mail(tmp_path / "nothing") == []
