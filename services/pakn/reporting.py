@@ -438,6 +438,8 @@ class Report(_Model):
     #: Cases of the period stored without current report facts (counted as received only,
     #: until the router's backfill writes them).
     without_facts: int = 0
+    #: When the figures were counted, if earlier than asked (a kept report, REPORT_CACHE).
+    counted_at: datetime | None = None
 
     @property
     def on_time_rate(self) -> float | None:
@@ -594,14 +596,77 @@ def read_report(
 # --- running them ------------------------------------------------------------------------
 
 
+async def _facets(
+    store: Store, period: Period, *, scope: Scope, published_only: bool
+) -> dict[str, Any]:
+    pipeline = report_pipeline(period, scope=scope, published_only=published_only)
+    cursor = await store.cases.aggregate(pipeline, allowDiskUse=True)
+    (facets,) = await cursor.to_list()
+    return dict(facets)
+
+
 async def build_report(
     store: Store, period: Period, *, scope: Scope = EVERYONE, published_only: bool = False
 ) -> Report:
     """Every figure of ``period`` in one aggregation over ``cases``."""
-    pipeline = report_pipeline(period, scope=scope, published_only=published_only)
-    cursor = await store.cases.aggregate(pipeline, allowDiskUse=True)
-    (facets,) = await cursor.to_list()
+    facets = await _facets(store, period, scope=scope, published_only=published_only)
     return read_report(facets, period, scope=scope, published_only=published_only)
+
+
+# --- reports kept for a while ------------------------------------------------------------------
+
+#: Where the Department's reports over long periods are kept (one document each: the
+#: pipeline's facets and when they were counted).
+REPORT_CACHE = "report_cache"
+#: Periods longer than this, for every agency, are kept: on the embedded store such a report
+#: reads every case of the period (a province's year: a million) and takes minutes, while
+#: an agency's report or a month's reads few enough to be counted when asked.
+KEPT_AFTER_DAYS = 45
+
+
+def kept(period: Period, scope: Scope) -> bool:
+    """Whether this report is served from REPORT_CACHE (pure)."""
+    return scope.agency is None and period.days > KEPT_AFTER_DAYS
+
+
+def _cache_key(period: Period, published_only: bool) -> str:
+    audience = "published" if published_only else "all"
+    return f"{period.start.isoformat()}/{period.end.isoformat()}/{audience}"
+
+
+async def count_and_keep(
+    store: Store, period: Period, *, now: datetime, published_only: bool = False
+) -> Report:
+    """Count the Department's report for ``period`` now and keep it (the router's refresher)."""
+    facets = await _facets(store, period, scope=EVERYONE, published_only=published_only)
+    key = _cache_key(period, published_only)
+    await store.db[REPORT_CACHE].replace_one(
+        {"_id": key},
+        {"_id": key, "v": FACTS_VERSION, "counted_at": now, "facets": facets},
+        upsert=True,
+    )
+    return read_report(facets, period, published_only=published_only)
+
+
+async def report_for(
+    store: Store,
+    period: Period,
+    *,
+    now: datetime,
+    max_age: timedelta,
+    scope: Scope = EVERYONE,
+    published_only: bool = False,
+) -> Report:
+    """The report people asked for: counted now, or for a long Department-wide period
+    (``kept``) the one counted at most ``max_age`` ago, kept fresh by the router; with
+    ``counted_at`` when it was not counted now."""
+    if not kept(period, scope):
+        return await build_report(store, period, scope=scope, published_only=published_only)
+    doc = await store.db[REPORT_CACHE].find_one({"_id": _cache_key(period, published_only)})
+    if doc is not None and doc.get("v") == FACTS_VERSION and now - doc["counted_at"] <= max_age:
+        report = read_report(doc["facets"], period, published_only=published_only)
+        return report.model_copy(update={"counted_at": doc["counted_at"]})
+    return await count_and_keep(store, period, now=now, published_only=published_only)
 
 
 async def case_list(

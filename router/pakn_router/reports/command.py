@@ -6,19 +6,20 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pymongo.errors import PyMongoError
 
 from pakn.province import ConfigError
-from pakn.reporting import Period, build_report
+from pakn.reporting import Period, report_for
 from pakn.scope import Scope
 from pakn.settings import CoreSettings
 from pakn.store import connect_store
 from pakn.territory import ProvinceConfig
 from pakn_router.monitor.views import Names
 from pakn_router.reports.export import Labels, report_csv, report_xlsx
+from pakn_router.reports.keeping import MAX_AGE
 
 EXIT_USAGE = 2
 EXIT_STORE = 3
@@ -41,9 +42,13 @@ async def _report_bytes(args: argparse.Namespace, settings: CoreSettings, period
     config = ProvinceConfig.load(settings.config_dir)
     store = await connect_store(settings, appname="pakn-report")
     try:
-        report = await build_report(store, period, scope=Scope(args.agency))
+        report = await report_for(
+            store, period, now=datetime.now(UTC), max_age=MAX_AGE, scope=Scope(args.agency)
+        )
     finally:
         await store.close()
+    if report.counted_at is not None:
+        print(f"pakn report: as counted at {report.counted_at.isoformat()}", file=sys.stderr)
     if report.without_facts:
         print(
             f"pakn report: {report.without_facts} case(s) stored without report facts are"
