@@ -2,6 +2,16 @@
 and operators' actions, turning a document into a ``Case`` and a changed ``Case`` into an
 update. (The monitor's read-only lists are built as pure queries in monitor/queries.py.)
 
+The outbox, one mechanism for every writer of a case (the router, follow-ups, operators,
+the agency workspace, the sweeper): the events a change makes are written to the small
+``outbox`` collection first (``stage_events``), then the change, which records their ids in
+the case's ``event_ids`` in the same write; then they are published, confirmed, and removed
+from the outbox. A crash at any point leaves entries that ``sort_outbox`` tells apart: an
+entry whose id the stored case holds is published (exactly as it was written), one whose
+change never landed is an orphan (its submission is still unacked and writes it again when
+redelivered, with the same id), removed once old. The case is written once: clearing an
+outbox inside it rewrote every one of its index entries.
+
 A stored case is readable for as long as it is kept: ``case_from_document`` upgrades a
 document written at an older schema version step by step, whatever versions the bus still
 accepts for new submissions.
@@ -9,13 +19,15 @@ accepts for new submissions.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from pakn.report_facts import FACTS_VERSION, REPORT, REPORT_OVERDUE, report_facts
@@ -25,6 +37,7 @@ from pakn.schema import (
     SCHEMA_VERSION,
     Case,
     CaseEvent,
+    dump_for_store,
     status_values,
 )
 from pakn.store import Document, Store
@@ -36,6 +49,10 @@ log = logging.getLogger(__name__)
 #: first; a schema bump adds its step here (stored cases are never rewritten in bulk).
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 DUPLICATE_KEY = 11000
+#: An outbox entry whose change is not stored, older than this, is removed: its submission was
+#: redelivered long since (and wrote it again), or its guarded change was refused. Far longer
+#: than any writer takes between writing an entry and its change (a retry writes both again).
+ORPHAN_AGE = timedelta(hours=1)
 #: Cases the report-facts backfill reads and writes at a time: small enough that the
 #: router's own writes interleave with it.
 BACKFILL_BATCH = 500
@@ -64,7 +81,14 @@ def case_from_document(doc: Mapping[str, Any]) -> Case:
 
 
 def case_document(case: Case) -> Document:
-    return case.model_dump(mode="python", by_alias=True)
+    """The case as stored: its events not (they go to the outbox), their ids yes."""
+    doc = case.model_dump(mode="python", by_alias=True)
+    known = set(case.event_ids)
+    doc["event_ids"] = [
+        *case.event_ids,
+        *(e.event_id for e in case.outbox if e.event_id not in known),
+    ]
+    return doc
 
 
 def stored_document(case: Case, calendar: WorkCalendar) -> Document:
@@ -82,8 +106,10 @@ def change_update(
     pushed_history: Sequence[Document] = (),
 ) -> Document:
     """The update that stores what a change did to ``case``: ``fields`` set, and the history
-    entries and events it appended pushed (``pushed_history`` first), so entries written by
-    others meanwhile stay; the report facts of the changed case set in the same write."""
+    entries it appended pushed (``pushed_history`` first), so entries written by others
+    meanwhile stay; with the ids of the events it made (``case.outbox[outbox_before:]``,
+    staged in the outbox before this update is written); the report facts of the changed
+    case set in the same write."""
     stored = case_document(case)
     history = [*pushed_history, *stored["history"][history_before:]]
     update: Document = {
@@ -92,11 +118,27 @@ def change_update(
     push: Document = {}
     if history:
         push["history"] = {"$each": history}
-    if stored["outbox"][outbox_before:]:
-        push["outbox"] = {"$each": stored["outbox"][outbox_before:]}
+    made = [e.event_id for e in case.outbox[outbox_before:]]
+    if made:
+        push["event_ids"] = {"$each": made}
     if push:
         update["$push"] = push
     return update
+
+
+def derived_event_id(submission_id: str, n: int) -> str:
+    """The id of the ``n``-th event routing ``submission_id`` makes: the same on every retry
+    and redelivery, so an entry is rewritten (not doubled) and consumers dedupe a repeat.
+    32 hex digits, like a fresh event id."""
+    return hashlib.sha256(f"{submission_id}\x1f{n}".encode()).hexdigest()[:32]
+
+
+def name_events(case: Case, cause: str, before: int = 0) -> None:
+    """Give the events ``case.outbox[before:]``, made routing ``cause``, their derived ids."""
+    case.outbox[before:] = [
+        e.model_copy(update={"event_id": derived_event_id(cause, n)})
+        for n, e in enumerate(case.outbox[before:])
+    ]
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -107,19 +149,23 @@ async def find_case(store: Store, tracking_code: str) -> Case | None:
     return None if doc is None else case_from_document(doc)
 
 
-async def routed_submission_ids(store: Store, ids: Sequence[str]) -> set[str]:
-    """Which of these submissions are already a case, or a follow-up on one."""
+async def routed_submission_ids(
+    store: Store, ids: Sequence[str], *, followups: bool = True
+) -> set[str]:
+    """Which of these submissions are already a case, or (when some of them reply to a case:
+    ``followups``) a follow-up on one."""
     done = {
         doc["submission_id"]
         async for doc in store.cases.find({"submission_id": {"$in": ids}}, {"submission_id": 1})
     }
-    done |= {
-        followup["submission_id"]
-        async for doc in store.cases.find(
-            {"followups.submission_id": {"$in": ids}}, {"followups.submission_id": 1}
-        )
-        for followup in doc["followups"]
-    }
+    if followups:
+        done |= {
+            followup["submission_id"]
+            async for doc in store.cases.find(
+                {"followups.submission_id": {"$in": ids}}, {"followups.submission_id": 1}
+            )
+            for followup in doc["followups"]
+        }
     return done & set(ids)
 
 
@@ -140,20 +186,60 @@ async def first_open_repeats(
     return firsts
 
 
-async def pending_outboxes(
-    store: Store, query: Mapping[str, Any]
-) -> list[tuple[str, list[Document]]]:
-    """(submission id, outbox as stored) of the matching cases with events not yet sent."""
+@dataclass(frozen=True)
+class OutboxEntry:
+    event: CaseEvent
+    written_at: datetime
+
+
+async def pending_outbox(
+    store: Store,
+    *,
+    submission_ids: Sequence[str] | None = None,
+    causes: Sequence[str] | None = None,
+    written_before: datetime | None = None,
+) -> list[OutboxEntry]:
+    """The outbox entries of these cases, or made routing these submissions (``causes``), or
+    written before a moment; all of them when nothing is given. (The collection holds only
+    events in flight: small, read without an index.)"""
+    query: Document = {}
+    if submission_ids is not None:
+        query["submission_id"] = {"$in": list(submission_ids)}
+    if causes is not None:
+        query["cause"] = {"$in": list(causes)}
+    if written_before is not None:
+        query["written_at"] = {"$lt": written_before}
     return [
-        (doc["submission_id"], doc["outbox"])
-        async for doc in store.cases.find(
-            {**query, "outbox.0": {"$exists": True}}, {"submission_id": 1, "outbox": 1}
-        )
+        OutboxEntry(CaseEvent.model_validate(doc["event"]), doc["written_at"])
+        async for doc in store.outbox.find(query)
     ]
 
 
-def outbox_events(outboxes: Sequence[tuple[str, list[Document]]]) -> list[CaseEvent]:
-    return [CaseEvent.model_validate(raw) for _, outbox in outboxes for raw in outbox]
+async def stored_event_ids(store: Store, submission_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The ids of the events each stored case's changes made, by submission id."""
+    return {
+        doc["submission_id"]: set(doc.get("event_ids") or [])
+        async for doc in store.cases.find(
+            {"submission_id": {"$in": sorted(set(submission_ids))}},
+            {"submission_id": 1, "event_ids": 1},
+        )
+    }
+
+
+def sort_outbox(
+    entries: Sequence[OutboxEntry], stored: Mapping[str, set[str]], orphaned_before: datetime
+) -> tuple[list[CaseEvent], list[str]]:
+    """(events to publish: their change is stored; ids of orphans to remove: their change is
+    not stored and they are older than ``orphaned_before``). The others wait: a writer is
+    between its entry and its change, or a submission waits for redelivery."""
+    ready: list[CaseEvent] = []
+    orphans: list[str] = []
+    for entry in entries:
+        if entry.event.event_id in stored.get(entry.event.submission_id, set()):
+            ready.append(entry.event)
+        elif entry.written_at < orphaned_before:
+            orphans.append(entry.event.event_id)
+    return ready, orphans
 
 
 async def overdue_to_escalate(store: Store, now: datetime) -> list[Case]:
@@ -184,26 +270,53 @@ async def count_overdue(store: Store) -> int:
 # --- writes ---------------------------------------------------------------------------------
 
 
-async def insert_new(store: Store, cases: Iterable[Case], calendar: WorkCalendar) -> None:
-    """Insert each case unless its submission is already a case (idempotent by
-    ``submission_id``). Any other duplicate key is a CaseConflict, never "already done"."""
-    operations = [
-        UpdateOne(
-            {"submission_id": case.submission_id},
-            {"$setOnInsert": stored_document(case, calendar)},
-            upsert=True,
-        )
-        for case in cases
-    ]
-    if not operations:
+async def stage_events(
+    store: Store, events: Sequence[CaseEvent], now: datetime, cause: str | None = None
+) -> None:
+    """Write ``events`` to the outbox, before the change that makes them (one bulk write,
+    by event id: a retry rewrites the same entries). ``cause``: the submission whose routing
+    made them (the case's own by default), so its redelivery finds them."""
+    if not events:
         return
+    await store.outbox.bulk_write(
+        [
+            ReplaceOne(
+                {"_id": e.event_id},
+                {
+                    "submission_id": e.submission_id,
+                    "cause": cause or e.submission_id,
+                    "written_at": now,
+                    "event": dump_for_store(e),
+                },
+                upsert=True,
+            )
+            for e in events
+        ],
+        ordered=False,
+    )
+
+
+async def drop_events(store: Store, event_ids: Sequence[str]) -> None:
+    """Remove published (or orphaned) entries from the outbox."""
+    if event_ids:
+        await store.outbox.delete_many({"_id": {"$in": list(event_ids)}})
+
+
+async def insert_new(store: Store, cases: Sequence[Case], calendar: WorkCalendar) -> set[str]:
+    """Insert the cases in one bulk write, each unless its submission is already a case
+    (idempotent by ``submission_id``); returns those that were. Any other duplicate key is a
+    CaseConflict, never "already done"."""
+    if not cases:
+        return set()
     try:
-        await store.cases.bulk_write(operations, ordered=False)
+        await store.cases.insert_many([stored_document(c, calendar) for c in cases], ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         conflicts = [e for e in errors if not _duplicate_submission(e)]
         if conflicts:
             raise CaseConflict("; ".join(str(e.get("errmsg", e))[:200] for e in conflicts)) from exc
+        return {cases[e["index"]].submission_id for e in errors}
+    return set()
 
 
 def _duplicate_submission(error: Mapping[str, Any]) -> bool:
@@ -222,19 +335,40 @@ async def update_case(store: Store, guard: Mapping[str, Any], update: Mapping[st
     return result.matched_count == 1
 
 
-async def clear_outboxes(store: Store, outboxes: Sequence[tuple[str, list[Document]]]) -> None:
-    """Empty each outbox if unchanged since read: an event added meanwhile (an operator's
-    action) keeps the whole outbox, so it is published next time and none is lost. ($set on
-    an exact match is also far cheaper than $pull on the embedded store.)"""
-    if not outboxes:
-        return
-    await store.cases.bulk_write(
-        [
-            UpdateOne({"submission_id": submission, "outbox": outbox}, {"$set": {"outbox": []}})
-            for submission, outbox in outboxes
-        ],
-        ordered=False,
-    )
+async def update_with_events(
+    store: Store,
+    guard: Mapping[str, Any],
+    update: Mapping[str, Any],
+    events: Sequence[CaseEvent],
+    now: datetime,
+) -> bool:
+    """A guarded change and the events it makes (fresh ids, ``change_update``'s
+    ``event_ids``): staged, then written; when the guard refuses, the entries go again."""
+    await stage_events(store, events, now)
+    applied = await update_case(store, guard, update)
+    if not applied:
+        await drop_events(store, [e.event_id for e in events])
+    return applied
+
+
+async def adopt_legacy_outboxes(store: Store, now: datetime) -> int:
+    """Move events still in the outbox of cases stored before the outbox collection into it
+    (then published like any other); returns how many cases had some."""
+    moved = 0
+    async for doc in store.cases.find(
+        {"outbox.0": {"$exists": True}}, {"submission_id": 1, "outbox": 1}
+    ):
+        events = [CaseEvent.model_validate(raw) for raw in doc["outbox"]]
+        await stage_events(store, events, now)
+        await store.cases.update_one(
+            {"submission_id": doc["submission_id"], "outbox": doc["outbox"]},
+            {
+                "$unset": {"outbox": ""},
+                "$push": {"event_ids": {"$each": [e.event_id for e in events]}},
+            },
+        )
+        moved += 1
+    return moved
 
 
 async def mark_overdue(store: Store, now: datetime) -> int:

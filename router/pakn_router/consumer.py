@@ -1,5 +1,7 @@
 """The router's consumer: batches from `router.submissions`, idempotent writes, confirmed
-events (through an outbox on the case), then acks — in that order, so nothing is lost."""
+events (through the outbox collection, case_repository), then acks — in that order, so
+nothing is lost. A batch of new cases costs: which are routed already, the repeats among
+them, the outbox entries, the cases (one bulk insert), the publishes, the entries removed."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
@@ -27,6 +28,7 @@ from pakn.bus import (
 from pakn.schema import (
     ACCEPTED_SCHEMA_VERSIONS,
     Case,
+    CaseEvent,
     HistoryEntry,
     Status,
     Submission,
@@ -169,8 +171,9 @@ class SubmissionRouter:
         self.last_error: str | None = None
 
     async def start(self) -> None:
-        """Publish what a crash left in outboxes, then start consuming (``run`` routes)."""
-        await self.flush_outbox({"outbox.0": {"$exists": True}})
+        """Publish what a crash left in the outbox, then start consuming (``run`` routes)."""
+        await repository.adopt_legacy_outboxes(self.store, self.clock())
+        await self.flush_outbox()
         self._consumer = await self.bus.consume(
             SUBMISSIONS_QUEUE, self._inbox.put, prefetch=self.prefetch
         )
@@ -300,21 +303,33 @@ class SubmissionRouter:
         now = self.clock()
         submissions = [d.submission for d in deliveries]
         ids = [s.submission_id for s in submissions]
-        done = await repository.routed_submission_ids(self.store, ids)
+        replies = any(s.in_reply_to is not None for s in submissions)
+        done = await repository.routed_submission_ids(self.store, ids, followups=replies)
+        if done:
+            # A redelivery, or a retry of this batch: what its first routing wrote and did
+            # not publish yet is published now (before the ack).
+            await self.flush_outbox(causes=sorted(done))
         fresh = [s for s in _unique(submissions) if s.submission_id not in done]
-        touched: set[str] = set(ids)
 
+        written: list[CaseEvent] = []
         new_cases: list[Case] = []
         for submission in fresh:
             if submission.in_reply_to is not None:
-                parent = await self._add_followup(submission, now)
-                if parent is not None:
-                    touched.add(parent)
+                added = await self._add_followup(submission, now)
+                if added is not None:
+                    written += added
                     continue
             new_cases.append(self._new_case(submission, now))
         await self._mark_duplicates(new_cases, now)
-        await repository.insert_new(self.store, new_cases, self.calendar)
-        await self.flush_outbox({"submission_id": {"$in": sorted(touched)}})
+        for case in new_cases:
+            repository.name_events(case, case.submission_id)
+        staged = [e for case in new_cases for e in case.outbox]
+        await repository.stage_events(self.store, staged, now)
+        stored_before = await repository.insert_new(self.store, new_cases, self.calendar)
+        # A case another router stored first: its entries (same ids) are that router's to
+        # publish, or the outbox flush's when it crashed.
+        written += [e for c in new_cases if c.submission_id not in stored_before for e in c.outbox]
+        await self.publish_written(written)
 
     def _new_case(self, submission: Submission, now: datetime) -> Case:
         case = open_case(submission, now)
@@ -345,9 +360,9 @@ class SubmissionRouter:
             case.outbox.clear()
             mark_duplicate(case, first[0], first[1], now)
 
-    async def _add_followup(self, submission: Submission, now: datetime) -> str | None:
+    async def _add_followup(self, submission: Submission, now: datetime) -> list[CaseEvent] | None:
         """Append to the case it replies to; a needs_info case is then routed. Returns the
-        parent's submission_id, or None when there is no such case (routed on its own)."""
+        events written with it, or None when there is no such case (routed on its own)."""
         assert submission.in_reply_to is not None
         parent = await repository.find_case(self.store, submission.in_reply_to)
         if parent is None:
@@ -371,6 +386,8 @@ class SubmissionRouter:
             apply_classification(parent, classification, self.calendar, now, paused=paused)
             metrics.record_decision(parent, classification)
             fields += ROUTED_KEYS
+        # Named after the follow-up: its redelivery writes the same entries again.
+        repository.name_events(parent, submission.submission_id, outbox_before)
         update = repository.change_update(
             parent,
             calendar=self.calendar,
@@ -380,6 +397,8 @@ class SubmissionRouter:
             pushed_history=[dump_for_store(added)],
         )
         update["$push"]["followups"] = dump_for_store(followup)
+        made = parent.outbox[outbox_before:]
+        await repository.stage_events(self.store, made, now, cause=submission.submission_id)
         applied = await repository.update_case(
             self.store,
             {
@@ -389,26 +408,56 @@ class SubmissionRouter:
             update,
         )
         if not applied:
+            # Another router added it first; its entries (the same ids) are published by it,
+            # or by the outbox flush.
             log.info("follow-up %s already on %s", submission.submission_id, parent.tracking_code)
-        return parent.submission_id
+            return []
+        return made
 
     # --- outbox -------------------------------------------------------------------------
 
-    async def flush_outbox(self, query: dict[str, Any]) -> int:
-        """Publish every pending event of the matching cases (confirmed), then drop it."""
-        outboxes = await repository.pending_outboxes(self.store, query)
-        pending = repository.outbox_events(outboxes)
-        if not pending:
-            return 0
-        # All in flight at once (the bus bounds them); any failure leaves every event in its
-        # outbox for the retry, and a repeat publish is harmless (consumers dedupe by id).
+    async def publish_written(self, events: Sequence[CaseEvent]) -> None:
+        """Publish events whose change is stored (all confirmed), then drop their entries.
+        All in flight at once (the bus bounds them); on any failure every entry stays for
+        the retry or the flush, and a repeat publish is harmless (consumers dedupe by id)."""
+        if not events:
+            return
         await asyncio.gather(
-            *(self.bus.publish_case_event(e, timeout=self.publish_timeout) for e in pending)
+            *(self.bus.publish_case_event(e, timeout=self.publish_timeout) for e in events)
         )
-        for case_event in pending:
+        for case_event in events:
             metrics.EVENTS.labels(case_event.event.value).inc()
-        await repository.clear_outboxes(self.store, outboxes)
-        return len(pending)
+        await repository.drop_events(self.store, [e.event_id for e in events])
+
+    async def flush_outbox(
+        self,
+        *,
+        submission_ids: Sequence[str] | None = None,
+        causes: Sequence[str] | None = None,
+        written_before: datetime | None = None,
+    ) -> int:
+        """Publish the outbox entries (of these cases, or made routing these submissions, or
+        older than a moment; all by default) whose change is stored, exactly as written;
+        remove old orphans. Returns how many were published."""
+        entries = await repository.pending_outbox(
+            self.store,
+            submission_ids=submission_ids,
+            causes=causes,
+            written_before=written_before,
+        )
+        if not entries:
+            return 0
+        stored = await repository.stored_event_ids(
+            self.store, (e.event.submission_id for e in entries)
+        )
+        ready, orphans = repository.sort_outbox(
+            entries, stored, self.clock() - repository.ORPHAN_AGE
+        )
+        await self.publish_written(ready)
+        if orphans:
+            log.warning("removing %d outbox entries whose change was never stored", len(orphans))
+            await repository.drop_events(self.store, orphans)
+        return len(ready)
 
 
 def _unique(submissions: Iterable[Submission]) -> list[Submission]:

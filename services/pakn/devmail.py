@@ -8,6 +8,7 @@ with a config of its own in a folder of its own (DESIGN.md §9), never the syste
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import grp
 import imaplib
 import json
@@ -34,6 +35,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import Field
 
+from pakn.embedded import pid_alive
 from pakn.settings import CoreSettings
 
 DOVECOT_START_WAIT = 20.0
@@ -415,6 +417,9 @@ class DevMailState:
     address: str
     smtp_port: int
     sent: Path
+    #: Dovecot's master and folder once started: what a run killed with -9 leaves behind.
+    dovecot_pid: int | None = None
+    dovecot_root: str | None = None
 
     def email_environment(self) -> dict[str, str]:
         """The variables that point `pakn email` at this mailbox."""
@@ -499,6 +504,10 @@ class DevMailbox:
         except BaseException:
             self.stop()
             raise
+        assert self.dovecot.process is not None
+        self.state = dataclasses.replace(
+            self.state, dovecot_pid=self.dovecot.process.pid, dovecot_root=str(self.dovecot.root)
+        )
         state_file = self.mail_dir / STATE_FILE
         state_file.touch(mode=0o600)
         state_file.write_text(self.state.to_json())
@@ -510,6 +519,38 @@ class DevMailbox:
             self.sink.stop()
         if self.dovecot is not None:
             self.dovecot.remove()
+
+
+def stop_left_behind(mail_dir: Path) -> int | None:
+    """Stop the Dovecot an earlier `pakn up` left running (killed with -9, so it could not
+    stop it), by the pid its state file names; that pid, or None when there was none.
+
+    Only a live process that is dovecot running that run's own config is stopped: a pid
+    reused since by another program is left alone.
+    """
+    state = read_state(mail_dir)
+    if state is None or state.dovecot_pid is None or state.dovecot_root is None:
+        return None
+    (mail_dir / STATE_FILE).unlink(missing_ok=True)
+    pid, root = state.dovecot_pid, Path(state.dovecot_root)
+    if not pid_alive(pid) or str(root / "dovecot.conf") not in _cmdline(pid):
+        shutil.rmtree(root, ignore_errors=True)
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(root, ignore_errors=True)
+    return pid
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def dev_mailbox_wanted(*, imap_host: str | None, is_dev: bool, email_installed: bool) -> bool:

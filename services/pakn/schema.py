@@ -441,9 +441,15 @@ class Case(Submission):
     #: move); more than two is ping-pong, flagged for the monitor. The deadline never restarts.
     reassignments: int = Field(default=0, ge=0)
     ping_pong: bool = False
-    #: Events written with the case and removed once the broker confirmed them (outbox), so a
-    #: crash between the write and the publish re-publishes instead of losing the event.
-    outbox: list[CaseEvent] = Field(default_factory=list)
+    #: The events a change of the case made, in memory only: they are written to the
+    #: ``outbox`` collection before the change and removed once the broker confirmed them, so
+    #: a crash re-publishes instead of losing one (pakn_router.case_repository). Never stored
+    #: in the case (clearing it would rewrite every index entry of the case); cases stored
+    #: before the outbox collection may still hold some, moved out at the router's start.
+    outbox: list[CaseEvent] = Field(default_factory=list, exclude=True)
+    #: Ids of every event the stored changes of the case made: an outbox entry is published
+    #: only once the change that made it is stored (its id is here).
+    event_ids: list[str] = Field(default_factory=list)
     updated_at: UtcDatetime | None = None
 
     @field_validator("schema_version")

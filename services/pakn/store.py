@@ -73,8 +73,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("fingerprint", ASCENDING), ("received_at", ASCENDING)], name="fingerprint_received"
         ),
         IndexModel([("followups.submission_id", ASCENDING)], name="followup_submission"),
-        # Small partial indexes for the sweeper and the monitor's lists: only the few cases
-        # with events not yet published, or bounced between agencies, are in them.
+        # Small partial indexes: cases stored before the outbox collection with events still
+        # in them (none is added: moved out at the router's start; drop once none is left),
+        # and cases bounced between agencies (the monitor's list).
         IndexModel(
             [("updated_at", ASCENDING)],
             name="pending_outbox",
@@ -173,6 +174,12 @@ class Store:
     @property
     def case_event_receipts(self) -> AsyncCollection[Document]:
         return self._db["case_event_receipts"]
+
+    @property
+    def outbox(self) -> AsyncCollection[Document]:
+        """Case events written before the change that made them, until the broker confirmed
+        them (pakn_router.case_repository): small, only ``_id`` (the event id) indexed."""
+        return self._db["outbox"]
 
     @property
     def dead_letters(self) -> AsyncCollection[Document]:

@@ -236,6 +236,9 @@ async def _run(
 
     mailbox = _dev_mailbox(settings, services)
     if mailbox is not None:
+        left = await asyncio.to_thread(devmail.stop_left_behind, mailbox.mail_dir)
+        if left is not None:
+            console.say(f"  mail      stopped the Dovecot an earlier run left behind (pid {left})")
         # Before the skip reasons are asked: `pakn email` then sees a mailbox to read, in
         # `pakn up` and in the process it spawns (which inherits this environment).
         os.environ.update(mailbox.state.email_environment())

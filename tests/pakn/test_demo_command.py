@@ -5,17 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
+import pytest
+
+from pakn.auth.settings import argon2_params_for
+from pakn.auth.users import Passwords, Role, authenticate, find_user
 from pakn.commands.demo import (
+    DEMO_AGENT,
     acknowledgement_of,
     call_form,
     channel_of,
     code_in,
+    demo_agent,
     demo_calls,
     demo_letter,
     demo_mails,
     demo_reports,
     route_line,
 )
+from pakn.settings import CoreSettings
+from pakn.store import Store
 
 
 def test_the_demo_covers_the_web_the_app_the_hotline_and_the_mailbox() -> None:
@@ -71,3 +79,25 @@ def test_a_route_line_names_channel_code_status_agency_and_deadline() -> None:
         "2795578097", "app", {"status": "redirected", "redirect": {"to_name": "Trụ sở"}}
     )
     assert "Trụ sở" in redirected and "hạn: -" in redirected
+
+
+async def test_the_demo_agent_is_made_once_and_given_a_fresh_password_each_run(
+    store: Store, core_settings: CoreSettings
+) -> None:
+    login = demo_agent(core_settings)
+    first = await login()
+    second = await login()
+    assert first[0] == second[0] == DEMO_AGENT and first[1] != second[1]
+    passwords = Passwords(argon2_params_for(core_settings.env))
+    assert (await authenticate(store, passwords, *second)).ok
+    assert (await authenticate(store, passwords, *first)).failure == "bad_password"
+    user = await find_user(store, DEMO_AGENT)
+    assert user is not None and user.role is Role.HOTLINE_AGENT
+    outcomes = [entry["outcome"] async for entry in store.audit.find({"target": DEMO_AGENT})]
+    assert outcomes == ["success", "success"], "a first run leaves no refusal in the audit"
+
+
+async def test_the_demo_makes_no_account_in_production(core_settings: CoreSettings) -> None:
+    production = core_settings.model_copy(update={"env": "production"})
+    with pytest.raises(RuntimeError):
+        await demo_agent(production)()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from pakn import devmail
 from pakn.devmail import Accounts, DevMailSettings, DevMailState, SmtpSink
+from pakn.embedded import pid_alive
 from tests.fixtures.store import free_port
 
 ROOT = Accounts("dovecot", "dovecot", "dovenull", "dovecot", "dovecot", privileged=True)
@@ -82,3 +86,46 @@ def test_the_sink_keeps_each_letter_in_its_maildir_and_refuses_what_it_is_told(
     assert kept["Subject"] == "[PAKN 123 456 7890] Đã tiếp nhận phản ánh"
     assert [r.recipients for r in sink.received] == [["an@example.vn"], ["an@example.vn"]]
     assert devmail.sent_mail(tmp_path / "nothing") == []
+
+
+def test_a_dovecot_a_killed_run_left_behind_is_stopped_by_the_next_one(tmp_path: Path) -> None:
+    if devmail.dovecot_binary() is None:
+        pytest.fail("dovecot is not installed: `apt-get install dovecot-imapd`")
+    settings = DevMailSettings(
+        var_dir=tmp_path, devmail_imap_port=free_port(), devmail_smtp_port=free_port()
+    )
+    crashed = devmail.DevMailbox(settings)
+    state = crashed.start()
+    # `pakn up` killed with -9: the sink (a thread of it) is gone, its Dovecot is not.
+    assert crashed.sink is not None
+    crashed.sink.stop()
+    assert state.dovecot_pid is not None and state.dovecot_root is not None
+    assert devmail.read_state(settings.mail_dir) == state
+
+    assert devmail.stop_left_behind(settings.mail_dir) == state.dovecot_pid
+    assert not pid_alive(state.dovecot_pid)
+    assert not devmail.listening(settings.devmail_imap_port)
+    assert not Path(state.dovecot_root).exists()
+    assert devmail.read_state(settings.mail_dir) is None
+    assert devmail.stop_left_behind(settings.mail_dir) is None
+
+    again = devmail.DevMailbox(settings)
+    again.start()
+    again.stop()
+
+
+def test_a_pid_reused_by_another_program_is_left_alone(tmp_path: Path) -> None:
+    state = devmail.DevMailState(
+        imap_port=1,
+        user="pakn",
+        password="x",
+        address="pakn@khanhhoa.gov.vn",
+        smtp_port=2,
+        sent=tmp_path / "sent",
+        dovecot_pid=os.getpid(),
+        dovecot_root=str(tmp_path / "gone"),
+    )
+    (tmp_path / devmail.STATE_FILE).write_text(state.to_json())
+    assert devmail.stop_left_behind(tmp_path) is None
+    assert pid_alive(os.getpid())
+    assert devmail.read_state(tmp_path) is None

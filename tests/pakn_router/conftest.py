@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,9 +107,15 @@ async def wait_for_case(
     async with asyncio.timeout(within):
         while True:
             doc = await store.cases.find_one(query)
-            if doc is not None and not doc.get("outbox"):
+            if doc is not None and not await waiting_events(store, doc):
                 return doc
             await asyncio.sleep(0.05)
+
+
+async def waiting_events(store: Store, case: Mapping[str, Any]) -> int:
+    """How many events of the stored ``case`` wait in the outbox (the broker has not
+    confirmed them yet)."""
+    return await store.outbox.count_documents({"submission_id": case["submission_id"]})
 
 
 async def raw_publish(amqp_url: str, body: bytes, routing_key: str = "submission.web") -> None:

@@ -20,7 +20,12 @@ from pakn.store import Store
 from pakn.text import MASK
 from tests.fixtures.broker import QueueInspector
 from tests.pakn.auth.conftest import Agent, audit_log
-from tests.pakn_router.conftest import RouterClient, make_submission, wait_for_case
+from tests.pakn_router.conftest import (
+    RouterClient,
+    make_submission,
+    wait_for_case,
+    waiting_events,
+)
 from tests.pakn_router.test_monitor_api import (
     BUILDING,
     CITY_LIGHTS,
@@ -118,7 +123,7 @@ async def test_the_whole_road_from_assignment_to_publication(
         f"case.published.{CITY_LIGHTS}",
     ]
     stored = await store.cases.find_one({"tracking_code": code})
-    assert stored is not None and stored["outbox"] == []
+    assert stored is not None and await waiting_events(store, stored) == 0
     actions = [e["action"] for e in await audit_log(store) if e.get("target") == code]
     assert actions == ["case.accept", "case.contribute", "case.answer", "case.approve"]
     (refusal,) = [

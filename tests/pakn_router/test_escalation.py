@@ -13,7 +13,7 @@ from pakn.store import Store
 from pakn_router.app import ROUTER
 from pakn_router.monitor.sweeper import ESCALATE_TO, Sweeper
 from tests.fixtures.broker import QueueInspector
-from tests.pakn_router.conftest import RouterClient
+from tests.pakn_router.conftest import RouterClient, waiting_events
 from tests.pakn_router.test_monitor_api import (
     BUILDING,
     CITY_LIGHTS,
@@ -43,7 +43,7 @@ async def test_an_overdue_multi_agency_case_is_escalated_once_with_a_public_reas
     assert "nhiều cơ quan" in case["escalation"]["reason"]
     assert case["overdue"] is True
     assert case["history"][-1]["action"] == "escalated"
-    assert not case["outbox"]
+    assert await waiting_events(store, case) == 0
     ((key, escalated),) = await case_events(events, late_shared.tracking_code)
     assert key == f"case.escalated.{CITY_LIGHTS}"
     assert escalated.event == "escalated"

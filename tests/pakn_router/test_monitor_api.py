@@ -32,6 +32,7 @@ from pakn.sla import SlaPolicy
 from pakn.store import Store
 from pakn.territory import load
 from pakn.worktime import WorkCalendar
+from pakn_router import case_repository as repository
 from pakn_router.app import CLASSIFIER, ROUTER, classify_with
 from pakn_router.cases import apply_classification, open_case
 from pakn_router.classification import Classification
@@ -45,6 +46,7 @@ from tests.pakn_router.conftest import (
     RouterClient,
     make_submission,
     wait_for_case,
+    waiting_events,
 )
 
 Publish = Callable[[Submission], Awaitable[None]]
@@ -228,7 +230,7 @@ async def test_a_vague_report_waits_in_triage_and_the_operator_decides_it(
     assert key == f"case.assigned.{BUILDING}"
     assert published.co_agencies == [CITY_LIGHTS]
     stored = await store.cases.find_one({"tracking_code": older.tracking_code})
-    assert stored is not None and stored["outbox"] == []
+    assert stored is not None and await waiting_events(store, stored) == 0
     days = stored["sla"]["working_days"]
     calendar = router.app[ROUTER].calendar
     assert stored["due_at"] == calendar.due_at(stored["received_at"], days)
@@ -428,7 +430,8 @@ async def test_a_concurrent_decision_is_a_conflict_and_a_follow_up_is_not(
             )
         assert refused.value.status == 409
         kept = await store.cases.find_one({"tracking_code": raced.tracking_code})
-        assert kept is not None and kept["lead_agency"] == BUILDING and kept["outbox"] == []
+        assert kept is not None and kept["lead_agency"] == BUILDING
+        assert await waiting_events(store, kept) == 0
 
         added = await insert_case(router, store, left_in_triage())
         followup = {
@@ -666,14 +669,22 @@ async def test_the_sweeper_publishes_events_a_crash_left_in_an_outbox(
         status=Status.ASSIGNED,
         lead_agency=CITY_LIGHTS,
     )
+    # Written with its change (the id in the case), then the writer died before publishing.
+    await repository.stage_events(store, [pending], stale)
     await store.cases.update_one(
-        {"tracking_code": sent.tracking_code},
-        {"$set": {"outbox": [dump_for_store(pending)], "updated_at": stale}},
+        {"tracking_code": sent.tracking_code}, {"$push": {"event_ids": "evt-left-behind"}}
     )
+    # Entries whose change never landed: a young one waits (its writer may be between the
+    # two writes), an old one is removed, neither is published.
+    young = pending.model_copy(update={"event_id": "evt-young-orphan"})
+    old = pending.model_copy(update={"event_id": "evt-old-orphan"})
+    await repository.stage_events(store, [young], stale)
+    await repository.stage_events(store, [old], stale - repository.ORPHAN_AGE)
     swept = await Sweeper(store, router.app[ROUTER], clock=lambda: datetime.now(UTC)).sweep()
     assert swept.events_published == 1
     ((key, published),) = await case_events(events, sent.tracking_code)
     assert (key, published.event_id) == (f"case.assigned.{CITY_LIGHTS}", "evt-left-behind")
+    assert [doc["_id"] async for doc in store.outbox.find()] == ["evt-young-orphan"]
 
 
 async def test_the_stream_tells_open_pages_what_happened(

@@ -372,7 +372,9 @@ async def queue_of(
         query["extensions.decision"] = "pending"
     if scope.agency is not None:
         query = {"$and": [query, scope.query()]}
-    cursor = monitor.store.cases.find(query, {"search_terms": 0, "fingerprint": 0, "outbox": 0})
+    cursor = monitor.store.cases.find(
+        query, {"search_terms": 0, "fingerprint": 0, "outbox": 0, "event_ids": 0}
+    )
     docs = [doc async for doc in cursor.sort("due_at", 1).limit(QUEUE_LIMIT)]
     now = monitor.clock()
     names = names_of(monitor)

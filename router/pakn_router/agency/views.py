@@ -58,7 +58,7 @@ def workspace_view(
 ) -> dict[str, Any]:
     """The whole case for the agency: the report, attachments, follow-ups, history, the work."""
     doc = case.model_dump(
-        mode="json", by_alias=True, exclude={"outbox", "search_terms", "fingerprint"}
+        mode="json", by_alias=True, exclude={"outbox", "event_ids", "search_terms", "fingerprint"}
     )
     return {
         **doc,

@@ -20,7 +20,7 @@ from pakn_router import case_repository as repository
 from pakn_router.agency import messages as t
 from pakn_router.agency.transitions import Refused, Transition
 from pakn_router.consumer import SubmissionRouter
-from pakn_router.monitor.actions import flush
+from pakn_router.monitor.actions import publish
 from pakn_router.monitor.queries import Scope
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Re-reads after a concurrent write (a follow-up arriving) before giving up with a 409.
 MAX_ATTEMPTS = 3
 #: Appended to, never replaced: each write pushes only what the transition added.
-APPENDED = ("history", "outbox")
+APPENDED = ("history", "outbox", "event_ids")
 CONFLICT = "Hồ sơ vừa được cập nhật bởi người khác; vui lòng tải lại và thử lại."
 
 Change = Callable[[Case, datetime], Transition]
@@ -90,8 +90,9 @@ async def perform(
             "status": case.status.value,
             "updated_at": case.updated_at,
         }
-        if await repository.update_case(store, guard, update):
-            pending = not await flush(router, tracking_code)
+        made = transition.case.outbox[len(case.outbox) :]
+        if await repository.update_with_events(store, guard, update, made, clock()):
+            pending = not await publish(router, tracking_code, made)
             return Done(transition, pending)
     raise Refused(409, "conflict", CONFLICT)
 

@@ -19,6 +19,7 @@ from pakn.schema import (
     FIELD_NAMES,
     FIELDS,
     Case,
+    CaseEvent,
     EventKind,
     HistoryEntry,
     Redirect,
@@ -422,7 +423,8 @@ async def perform(
             "updated_at": case.updated_at,
         }
         history_before, outbox_before = len(case.history), len(case.outbox)
-        kind = change(case, clock())
+        now = clock()
+        kind = change(case, now)
         update = repository.change_update(
             case,
             calendar=router.calendar,
@@ -430,16 +432,20 @@ async def perform(
             history_before=history_before,
             outbox_before=outbox_before,
         )
-        if await repository.update_case(store, guard, update):
-            pending = not await flush(router, tracking_code)
+        made = case.outbox[outbox_before:]
+        if await repository.update_with_events(store, guard, update, made, now):
+            pending = not await publish(router, tracking_code, made)
             return Outcome(case, kind, pending)
     raise ActionError(409, "conflict", t.CONFLICT)
 
 
-async def flush(router: SubmissionRouter, tracking_code: str) -> bool:
-    """Publish the case's pending events; False when the broker could not confirm them now."""
+async def publish(
+    router: SubmissionRouter, tracking_code: str, events: Sequence[CaseEvent]
+) -> bool:
+    """Publish the events of a stored change; False when the broker could not confirm them
+    now (they wait in the outbox for the sweeper)."""
     try:
-        await router.flush_outbox({"tracking_code": tracking_code})
+        await router.publish_written(events)
     except TRANSIENT as exc:
         log.warning("events of %s left in the outbox: %s", tracking_code, exc)
         return False

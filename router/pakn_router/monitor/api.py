@@ -101,8 +101,8 @@ class Done:
     def as_json(self, monitor: Monitor) -> dict[str, Any]:
         case = self.outcome.case
         doc = case.model_dump(mode="python", by_alias=True)
-        if not self.outcome.event_pending:
-            doc["outbox"] = []  # published and pulled from the stored case meanwhile
+        # The events this action made wait in the outbox only when not confirmed yet.
+        doc["outbox"] = case.outbox if self.outcome.event_pending else []
         return {
             "event": self.outcome.kind.value,
             "event_pending": self.outcome.event_pending,

@@ -25,6 +25,7 @@ RUNNING = status_values(RUNNING_STATUSES)
 LIST_PROJECTION = {
     "search_terms": 0,
     "outbox": 0,
+    "event_ids": 0,
     "fingerprint": 0,
     "history": 0,
     "followups": 0,
@@ -177,8 +178,12 @@ async def find_case(store: Store, tracking_code: str, scope: Scope) -> dict[str,
     """The case, or None when there is none or the user may not see it (the same answer)."""
     doc = await store.cases.find_one(
         _and({"tracking_code": tracking_code}, scope.query()),
-        {"search_terms": 0, "fingerprint": 0},
+        {"search_terms": 0, "fingerprint": 0, "event_ids": 0},
     )
+    if doc is not None:
+        # Its events the broker has not confirmed yet wait in the outbox (a small collection).
+        waiting = store.outbox.find({"submission_id": doc["submission_id"]}, {"event": 1})
+        doc["outbox"] = [*(doc.get("outbox") or []), *[e["event"] async for e in waiting]]
     return doc
 
 

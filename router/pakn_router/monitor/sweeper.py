@@ -1,5 +1,5 @@
 """Periodic upkeep: flag running cases past their deadline, escalate overdue multi-agency
-cases to the provincial People's Committee, publish events left in outboxes."""
+cases to the provincial People's Committee, publish events left in the outbox."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from pakn_router.monitor import messages as t
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 30.0
-#: An outbox older than this was not flushed by whoever wrote it (the broker was away).
+#: An outbox entry older than this was not published by whoever wrote it (the broker was
+#: away, or it crashed).
 STALE_OUTBOX = timedelta(seconds=20)
 
 
@@ -47,7 +48,8 @@ async def escalate_overdue(
         # People read the note on the case page: the agency's name, not its code.
         note = messages.ESCALATED.format(to=agency_name(ESCALATE_TO) or ESCALATE_TO)
         entry = HistoryEntry(at=now, actor=ROUTER, action=EventKind.ESCALATED.value, note=note)
-        applied = await repository.update_case(
+        escalated_event = event(case, EventKind.ESCALATED, now, note)
+        applied = await repository.update_with_events(
             store,
             {"submission_id": case.submission_id, "escalation": None},
             {
@@ -60,9 +62,11 @@ async def escalate_overdue(
                 },
                 "$push": {
                     "history": dump_for_store(entry),
-                    "outbox": dump_for_store(event(case, EventKind.ESCALATED, now, note)),
+                    "event_ids": escalated_event.event_id,
                 },
             },
+            [escalated_event],
+            now,
         )
         if applied:
             escalated.append(case.submission_id)
@@ -100,9 +104,9 @@ class Sweeper:
         marked = await repository.mark_overdue(self.store, now)
         escalated = await escalate_overdue(self.store, now, self.agency_name)
         if escalated:
-            await self.router.flush_outbox({"submission_id": {"$in": escalated}})
+            await self.router.flush_outbox(submission_ids=escalated)
         await measure_backlog(self.store)
-        published = await self.router.flush_outbox({"updated_at": {"$lt": now - STALE_OUTBOX}})
+        published = await self.router.flush_outbox(written_before=now - STALE_OUTBOX)
         if marked or published or escalated:
             log.info(
                 "sweep: %d case(s) now overdue, %d escalated, %d late event(s) published",

@@ -130,21 +130,23 @@ def demo_agent(settings: CoreSettings) -> AgentLogin:
             Passwords,
             Role,
             create_user,
+            find_user,
             set_password,
         )
         from pakn.store import connect_store
 
         if not settings.is_dev:
-            raise AccountError("production", "the demo makes no account in production")
+            raise RuntimeError("the demo makes no account in production")
         password = secrets.token_urlsafe(18)
         store = await connect_store(settings, appname="pakn-demo", ensure_indexes=False)
         try:
             passwords = Passwords(argon2_params_for(settings.env))
             actor = Actor.command_line()
             now = datetime.now(UTC)
-            try:
+            # Looked up first, so a first run leaves no refused password change in the audit.
+            if await find_user(store, DEMO_AGENT) is not None:
                 await set_password(store, passwords, actor, DEMO_AGENT, password, now=now)
-            except AccountError:
+            else:
                 await create_user(
                     store,
                     passwords,
@@ -157,6 +159,8 @@ def demo_agent(settings: CoreSettings) -> AgentLogin:
                     known_agencies=None,
                     now=now,
                 )
+        except AccountError as exc:
+            raise RuntimeError(exc.message) from exc
         finally:
             await store.close()
         return DEMO_AGENT, password
