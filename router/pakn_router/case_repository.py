@@ -273,27 +273,35 @@ async def count_overdue(store: Store) -> int:
 async def stage_events(
     store: Store, events: Sequence[CaseEvent], now: datetime, cause: str | None = None
 ) -> None:
-    """Write ``events`` to the outbox, before the change that makes them (one bulk write,
-    by event id: a retry rewrites the same entries). ``cause``: the submission whose routing
-    made them (the case's own by default), so its redelivery finds them."""
+    """Write ``events`` to the outbox, before the change that makes them (one bulk insert;
+    an entry an earlier try wrote under the same id is written again). ``cause``: the
+    submission whose routing made them (the case's own by default), so its redelivery finds
+    them."""
     if not events:
         return
-    await store.outbox.bulk_write(
-        [
-            ReplaceOne(
-                {"_id": e.event_id},
-                {
-                    "submission_id": e.submission_id,
-                    "cause": cause or e.submission_id,
-                    "written_at": now,
-                    "event": dump_for_store(e),
-                },
-                upsert=True,
-            )
-            for e in events
-        ],
-        ordered=False,
-    )
+    entries = [
+        {
+            "_id": e.event_id,
+            "submission_id": e.submission_id,
+            "cause": cause or e.submission_id,
+            "written_at": now,
+            "event": dump_for_store(e),
+        }
+        for e in events
+    ]
+    try:
+        # An insert, not an upsert by id: the store applies an upsert statement by statement.
+        await store.outbox.insert_many(entries, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        # A retry or a redelivery: the entries of the first try, replaced by this one's.
+        again = [entries[error["index"]] for error in errors]
+        await store.outbox.bulk_write(
+            [ReplaceOne({"_id": entry["_id"]}, entry, upsert=True) for entry in again],
+            ordered=False,
+        )
 
 
 async def drop_events(store: Store, event_ids: Sequence[str]) -> None:
