@@ -490,6 +490,8 @@ class Report(_Model):
             },
             "by_commune": dict(self.by_commune),
             "without_facts": self.without_facts,
+            # Set when the figures are a kept report's, counted then (not now).
+            "counted_at": None if self.counted_at is None else self.counted_at.isoformat(),
             "trend": {
                 "step": self.trend_step,
                 "points": [

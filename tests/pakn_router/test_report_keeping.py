@@ -3,7 +3,7 @@ one last counted (with its time), an agency's or a short period's is counted whe
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pakn.reporting import Period, kept, report_for
 from pakn.scope import Scope
@@ -34,6 +34,7 @@ async def test_a_kept_report_is_served_as_counted_until_it_is_too_old(store: Sto
     hour = timedelta(hours=1)
     served = await report_for(store, YEAR, now=NOW + timedelta(minutes=5), max_age=hour)
     assert served.counted_at == NOW
+    assert datetime.fromisoformat(served.as_json()["counted_at"]) == NOW
     assert served.totals["received"] == len(CASES)  # as counted: not the case written since
     recounted = await report_for(store, YEAR, now=NOW + 2 * hour, max_age=hour)
     assert recounted.counted_at is None
