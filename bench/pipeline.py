@@ -449,11 +449,14 @@ async def drain(stack: Stack) -> tuple[float, float]:
         await asyncio.gather(*(publish(n) for n in range(DRAIN_COUNT)))
     store = open_store(stack.env("bench_drain")["PAKN_MONGODB_URL"])
     await store.client.drop_database("bench_drain")
-    start = time.perf_counter()
+    # Timed from the router answering /healthz: its start-up (loading the province's rules)
+    # is not draining; what it stored meanwhile is counted out.
     await stack.start("router", "bench_drain")
+    start = time.perf_counter()
+    before = await store.cases.estimated_document_count()
     while await store.cases.estimated_document_count() < DRAIN_COUNT:
         await asyncio.sleep(0.2)
-    rate = DRAIN_COUNT / (time.perf_counter() - start)
+    rate = (DRAIN_COUNT - before) / (time.perf_counter() - start)
     rss = await stack.stop("router")
     await store.client.drop_database("bench_drain")
     await store.close()

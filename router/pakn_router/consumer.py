@@ -6,6 +6,7 @@ them, the outbox entries, the cases (one bulk insert), the publishes, the entrie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,8 @@ MAX_ROUTE_ATTEMPTS = 3
 ROUTING_FAILED = "routing failed {attempts} times: {error}"
 
 Classify = Callable[[Submission | Case, str], Classification]
+#: A new case built ahead of its writing, with the classification that routed it.
+Built = tuple[Case, Classification | None]
 
 #: What routing a needs_info case (completed by a follow-up) changes on the stored case.
 ROUTED_KEYS = (
@@ -190,12 +193,39 @@ class SubmissionRouter:
 
     async def run(self) -> None:
         """The worker, run under supervision (pakn.loops): an unexpected failure ends it,
-        is seen, and on the restart the deliveries it held are routed one by one."""
-        while True:
-            if self._held:
-                await self._retry_held()
-                continue
-            await self.process(await self._next_batch())
+        is seen, and on the restart the deliveries it held are routed one by one.
+
+        While one batch is written and published, the next is parsed and its new cases are
+        built (classification is the router's CPU, the writes are the store's: they overlap).
+        Batches are still written one after another, so duplicates and follow-ups always see
+        the previous batch stored."""
+        previous: asyncio.Task[None] | None = None
+        try:
+            while True:
+                if previous is not None and (self._inbox.empty() or self._held):
+                    # Nothing to build meanwhile: finish it (and see its failure) first.
+                    await previous
+                    previous = None
+                if self._held:
+                    await self._retry_held()
+                    continue
+                batch = await self._next_batch()
+                started = time.perf_counter()
+                deliveries, built = await self._prepare(batch)
+                if previous is not None:
+                    try:
+                        await previous
+                    except BaseException:
+                        # Ours still, unacked: routed after the restart, not left hanging.
+                        for delivery in deliveries:
+                            self._inbox.put_nowait(delivery.message)
+                        raise
+                previous = asyncio.create_task(self._settle(deliveries, built, started))
+        finally:
+            if previous is not None and not previous.done():
+                previous.cancel()
+                with contextlib.suppress(BaseException):
+                    await previous
 
     async def _next_batch(self) -> list[AbstractIncomingMessage]:
         batch = [await self._inbox.get()]
@@ -213,6 +243,15 @@ class SubmissionRouter:
     async def process(self, batch: Sequence[AbstractIncomingMessage]) -> None:
         """Route one batch: poison is dead-lettered, the rest routed and then acked."""
         started = time.perf_counter()
+        deliveries, built = await self._prepare(batch)
+        await self._settle(deliveries, built, started)
+
+    async def _prepare(
+        self, batch: Sequence[AbstractIncomingMessage]
+    ) -> tuple[list[Delivery], dict[str, Built]]:
+        """Parse a batch (poison dead-lettered) and build its new cases, which needs no
+        store: what replies to a case is built when routed. A case that fails to build is
+        left to routing, which fails the same way and holds it."""
         metrics.BATCH_SIZE.observe(len(batch))
         deliveries: list[Delivery] = []
         for message in batch:
@@ -220,8 +259,19 @@ class SubmissionRouter:
                 deliveries.append(Delivery(message, parse_submission(message)))
             except Poison as poison:
                 await self._dead_letter(message, poison)
-        await self._settle(deliveries)
-        metrics.LATENCY.observe(time.perf_counter() - started)
+        built: dict[str, Built] = {}
+        now = self.clock()
+        for n, delivery in enumerate(deliveries):
+            submission = delivery.submission
+            if submission.in_reply_to is not None or submission.submission_id in built:
+                continue
+            try:
+                built[submission.submission_id] = self._build_case(submission, now)
+            except Exception:
+                continue
+            if n % 10 == 9:
+                await asyncio.sleep(0)  # the batch being written meanwhile goes on
+        return deliveries, built
 
     async def _retry_held(self) -> None:
         """Route held deliveries one at a time, so one that fails cannot hold the others."""
@@ -236,9 +286,11 @@ class SubmissionRouter:
                 await self._dead_letter(delivery.message, Poison(reason, "route", "route_error"))
                 self._forget(sid)
                 continue
-            await self._settle([delivery])
+            await self._settle([delivery], {}, time.perf_counter())
 
-    async def _settle(self, deliveries: list[Delivery]) -> None:
+    async def _settle(
+        self, deliveries: list[Delivery], built: dict[str, Built], started: float
+    ) -> None:
         """Route and ack; transient failures are retried while the deliveries are held, and
         an unexpected one puts them aside (``_held``) and ends the worker, to be seen."""
         backoff = 0.2
@@ -248,7 +300,7 @@ class SubmissionRouter:
                 log.warning("dropping a batch of %d: its channel closed", len(deliveries))
                 return
             try:
-                await self._route(deliveries)
+                await self._route(deliveries, built)
                 self.last_error = None
                 break
             except TRANSIENT as exc:
@@ -274,6 +326,7 @@ class SubmissionRouter:
         for delivery in deliveries:
             self._forget(delivery.submission.submission_id)
             await _ack(delivery.message)
+        metrics.LATENCY.observe(time.perf_counter() - started)
 
     def _forget(self, sid: str) -> None:
         self._attempts.pop(sid, None)
@@ -299,7 +352,9 @@ class SubmissionRouter:
 
     # --- routing ------------------------------------------------------------------------
 
-    async def _route(self, deliveries: Sequence[Delivery]) -> None:
+    async def _route(self, deliveries: Sequence[Delivery], built: dict[str, Built]) -> None:
+        """Store and publish a batch; ``built`` holds new cases made ahead (taken: a retry
+        builds them again, from scratch)."""
         now = self.clock()
         submissions = [d.submission for d in deliveries]
         ids = [s.submission_id for s in submissions]
@@ -319,30 +374,35 @@ class SubmissionRouter:
                 if added is not None:
                     written += added
                     continue
-            new_cases.append(self._new_case(submission, now))
+            ahead = built.pop(submission.submission_id, None)
+            case, classification = ahead or self._build_case(submission, now)
+            if classification is not None:
+                metrics.record_decision(case, classification)
+            new_cases.append(case)
         await self._mark_duplicates(new_cases, now)
         for case in new_cases:
             repository.name_events(case, case.submission_id)
         staged = [e for case in new_cases for e in case.outbox]
         await repository.stage_events(self.store, staged, now)
-        stored_before = await repository.insert_new(self.store, new_cases)
+        stored_before = await repository.insert_new(self.store, new_cases, self.calendar)
         # A case another router stored first: its entries (same ids) are that router's to
         # publish, or the outbox flush's when it crashed.
         written += [e for c in new_cases if c.submission_id not in stored_before for e in c.outbox]
         await self.publish_written(written)
 
-    def _new_case(self, submission: Submission, now: datetime) -> Case:
+    def _build_case(self, submission: Submission, now: datetime) -> Built:
+        """The new case of a submission (no store needed), and the classification that
+        routed it (None when it waits for the citizen)."""
         case = open_case(submission, now)
         if submission.in_reply_to is not None:
             note = messages.PARENT_NOT_FOUND.format(code=submission.in_reply_to)
             case.history.append(_note(now, note))
         if submission.problems:
             mark_needs_info(case, now)
-            return case
+            return case, None
         classification = self.classify(submission, combined_text(case))
         apply_classification(case, classification, self.calendar, now)
-        metrics.record_decision(case, classification)
-        return case
+        return case, classification
 
     async def _mark_duplicates(self, cases: list[Case], now: datetime) -> None:
         """An exact repeat (same words, same person) of an open case is its duplicate."""
@@ -390,6 +450,7 @@ class SubmissionRouter:
         repository.name_events(parent, submission.submission_id, outbox_before)
         update = repository.change_update(
             parent,
+            calendar=self.calendar,
             fields=fields,
             history_before=history_before,
             outbox_before=outbox_before,

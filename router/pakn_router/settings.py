@@ -10,7 +10,8 @@ from pakn.settings import StaffServiceSettings
 class RouterSettings(StaffServiceSettings):
     router_port: int = Field(default=8083, ge=1, le=65535)
     #: Deliveries the broker hands over before an ack; bounds memory and redelivery on a crash.
-    router_prefetch: int = Field(default=200, ge=1)
+    #: Three batches: one being written, the next being built meanwhile, one arriving.
+    router_prefetch: int = Field(default=300, ge=1)
     #: A batch is written in one bulk write: at most this many, or what came within batch_wait.
     router_batch_size: int = Field(default=100, ge=1)
     router_batch_wait: float = Field(default=0.02, ge=0)

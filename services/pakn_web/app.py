@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from pakn.ids import InvalidTrackingCode, format_tracking_code, parse_tracking_c
 from pakn.intake import metrics as intake_metrics
 from pakn.intake.messages import message_for
 from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
-from pakn.intake.reservations import IdempotencyConflict
+from pakn.intake.reservations import IdempotencyConflict, Reservations
 from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limit_errors
 from pakn.intake.validation import FieldError, Report, displayable, validate_report
 from pakn.logs import configure_logging
@@ -55,6 +55,7 @@ AGENCY_NAMES: web.AppKey[AgencyNames] = web.AppKey("agency_names")
 PROVINCE = web.AppKey("province", ProvinceConfig)
 #: The 65 communes and wards for the form's list, grouped by the pre-2025 area people know.
 COMMUNES: web.AppKey[list[tuple[str, list[str]]]] = web.AppKey("communes")
+RESERVATIONS = web.AppKey("reservations", Reservations)
 #: Web and app clients' keys are random per form or per app attempt; scoping them by client
 #: address would turn a retry from another network (Wi-Fi → 4G) into a second report.
 CLIENT = "public"
@@ -77,6 +78,7 @@ def _intake(app: web.Application) -> IntakePath:
         confirm_timeout=settings.confirm_timeout,
         retry_after=settings.retry_after,
         store_timeout=settings.store_timeout,
+        reservations=app[RESERVATIONS],
     )
 
 
@@ -537,6 +539,12 @@ async def favicon(request: web.Request) -> web.Response:
 # --- wiring -----------------------------------------------------------------------------
 
 
+async def _reservations(app: web.Application) -> AsyncIterator[None]:
+    """One per process: reports arriving together share their reservation's write."""
+    app[RESERVATIONS] = Reservations(app[STORE], timeout=app[SETTINGS].store_timeout)
+    yield
+
+
 async def _purge_kept_files(app: web.Application) -> None:
     """Hourly: delete photos held for forms that were never sent again (supervised: a store
     away makes the round fail, and the supervisor tries again with backoff)."""
@@ -580,6 +588,7 @@ async def init_app(settings: WebSettings) -> web.Application:
     )
     env.filters["localtime"] = _localtime
     connections.connect(app, settings, name="pakn-web")
+    app.cleanup_ctx.append(_reservations)
     loops.run_in_app(app, "web.purge_kept_files", lambda: _purge_kept_files(app))
     app.router.add_post("/api/v1/submissions", post_submission)
     app.router.add_get("/api/v1/cases/{tracking_code}", get_case)
@@ -598,9 +607,7 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
     app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
     app.router.add_get("/favicon.ico", favicon)
-    add_scoreboard(
-        app, store_key=STORE, config_dir=settings.config_dir, agency_name=app[AGENCY_NAMES]
-    )
+    add_scoreboard(app, store_key=STORE, agency_name=app[AGENCY_NAMES])
     app.router.add_static("/static", HERE / "static")
     return app
 

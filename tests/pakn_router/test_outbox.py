@@ -15,7 +15,7 @@ from pakn.store import Store
 from pakn.worktime import WorkCalendar
 from pakn_router import case_repository as repository
 from pakn_router.app import classify_with, init_app
-from pakn_router.cases import apply_classification, combined_text, open_case
+from pakn_router.cases import apply_classification, combined_text, mark_needs_info, open_case
 from pakn_router.classify import Classifier
 from pakn_router.settings import RouterSettings
 from tests.fixtures.broker import QueueInspector
@@ -61,7 +61,8 @@ async def test_killed_after_the_cases_before_publishing_the_restart_publishes_th
 ) -> None:
     submission = make_submission(LIGHT)
     case = await staged_as_the_router_does(store, router_settings, submission)
-    assert await repository.insert_new(store, [case]) == set()
+    calendar = WorkCalendar.from_config_dir(router_settings.config_dir)
+    assert await repository.insert_new(store, [case], calendar) == set()
     stored = [e.event for e in await repository.pending_outbox(store)]
     assert [e.event_id for e in stored] == [e.event_id for e in case.outbox]
 
@@ -99,3 +100,18 @@ async def test_killed_after_the_outbox_before_the_cases_the_redelivery_routes_it
     assert await store.cases.count_documents({"submission_id": submission.submission_id}) == 1
     # The same ids as the entries the first try wrote: a consumer that saw one dedupes.
     assert [e.event_id for e in await published(events)] == [e.event_id for e in staged.outbox]
+
+
+def test_the_routers_event_ids_are_the_same_on_every_try_and_differ_between_events() -> None:
+    first, again = make_submission(LIGHT), make_submission(POTHOLE)
+    now = datetime.now(UTC)
+    cases = [open_case(first, now), open_case(first, now), open_case(again, now)]
+    for case in cases:
+        mark_needs_info(case, now)
+        mark_needs_info(case, now)
+        repository.name_events(case, case.submission_id)
+    ids = [[e.event_id for e in case.outbox] for case in cases]
+    assert ids[0] == ids[1], "a retry writes the same entries"
+    assert len({*ids[0], *ids[2]}) == 4, "one id per event and per submission"
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids[0])
+    assert repository.case_document(cases[0])["event_ids"] == ids[0]

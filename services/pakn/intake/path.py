@@ -3,6 +3,7 @@ keep its attachments, publish it with confirm, and only then give the code (DESI
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from pakn.intake import metrics
 from pakn.intake.reservations import (
     IdempotencyConflict,
     Reservation,
+    Reservations,
     TrackingCodesExhausted,
     reserve,
 )
@@ -166,12 +168,16 @@ class IntakePath:
         confirm_timeout: float = 5.0,
         retry_after: int = DEFAULT_RETRY_AFTER,
         store_timeout: float = DEFAULT_STORE_TIMEOUT,
+        reservations: Reservations | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.confirm_timeout = confirm_timeout
         self.retry_after = retry_after
         self.store_timeout = store_timeout
+        #: Shares the reservation's write with reports arriving together (a busy channel's
+        #: one per process); without it each report writes its own.
+        self.reservations = reservations
 
     async def accept(
         self,
@@ -270,16 +276,26 @@ class IntakePath:
         uploads: Sequence[Upload],
         received_at: datetime,
     ) -> Reservation:
+        body = body_hash(report, uploads)
         try:
             with pymongo.timeout(self.store_timeout):
-                return await reserve(
-                    self.store,
-                    submission_id=sid,
-                    channel=channel.value,
-                    body_sha256=body_hash(report, uploads),
-                    received_at=received_at,
-                )
-        except (PyMongoError, TrackingCodesExhausted) as exc:
+                if self.reservations is None:
+                    return await reserve(
+                        self.store,
+                        submission_id=sid,
+                        channel=channel.value,
+                        body_sha256=body,
+                        received_at=received_at,
+                    )
+                # The shared write has its own timeout; this one bounds the wait for it too.
+                async with asyncio.timeout(self.store_timeout):
+                    return await self.reservations.reserve(
+                        submission_id=sid,
+                        channel=channel.value,
+                        body_sha256=body,
+                        received_at=received_at,
+                    )
+        except (PyMongoError, TrackingCodesExhausted, TimeoutError) as exc:
             log.warning("reservation of %s failed: %s", sid, type(exc).__name__)
             raise IntakeUnavailable("store", self.retry_after) from exc
 

@@ -3,8 +3,9 @@ cut in by a TCP proxy at the moment that matters."""
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,8 +22,8 @@ from pymongo.monitoring import (
 
 from pakn.bus import SUBMISSIONS_QUEUE, Bus
 from pakn.intake import metrics
-from pakn.intake.path import IntakePath, IntakeUnavailable, SubmissionRejected
-from pakn.intake.reservations import IdempotencyConflict
+from pakn.intake.path import Accepted, IntakePath, IntakeUnavailable, SubmissionRejected
+from pakn.intake.reservations import IdempotencyConflict, Reservations
 from pakn.intake.uploads import Upload, check_upload
 from pakn.intake.validation import IntakePolicy, Report, check_report
 from pakn.schema import Channel, Problem, Submission
@@ -296,3 +297,85 @@ async def test_what_the_schema_refuses_is_refused_before_a_code_is_reserved(
         assert refused.value.fields == [field]
     assert await store.intake_keys.count_documents({}) == 0
     assert await amqp_queues.depth(SUBMISSIONS_QUEUE) == 0
+
+
+class Writes(CommandListener):
+    """The write commands a client sent, as (command, collection)."""
+
+    NAMES = frozenset({"insert", "update", "delete", "findAndModify"})
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if event.command_name in self.NAMES:
+            self.seen.append((event.command_name, str(event.command[event.command_name])))
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def watched_store(mongodb_url: str, store: Store) -> AsyncIterator[tuple[Store, Writes]]:
+    """The test's database through a client that records every write it sends."""
+    writes = Writes()
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        mongodb_url, tz_aware=True, tzinfo=UTC, journal=True, event_listeners=[writes]
+    )
+    watched = Store(client, store.db.name)
+    try:
+        yield watched, writes
+    finally:
+        await watched.close()
+
+
+async def test_a_report_costs_one_store_write(
+    watched_store: tuple[Store, Writes], bus: Bus, amqp_queues: QueueInspector
+) -> None:
+    """The reservation is the only write: no "published" mark after the confirm."""
+    watched, writes = watched_store
+    accepted = await intake_on(watched, bus).accept(
+        channel=Channel.WEB, client="public", channel_ref="k-1", received_at=NOW, report=a_report()
+    )
+    assert (await only_submission(amqp_queues)).tracking_code == accepted.tracking_code
+    assert writes.seen == [("insert", "intake_keys")]
+
+
+async def test_reports_accepted_together_share_their_reservation_write(
+    watched_store: tuple[Store, Writes], bus: Bus, amqp_queues: QueueInspector
+) -> None:
+    watched, writes = watched_store
+    reservations = Reservations(watched, timeout=5.0)
+    intake = IntakePath(watched, bus, confirm_timeout=5.0, reservations=reservations)
+    refs = [f"k-{n}" for n in range(12)]
+
+    def accepting(ref: str, content: str) -> Awaitable[Accepted]:
+        return intake.accept(
+            channel=Channel.WEB,
+            client="public",
+            channel_ref=ref,
+            received_at=NOW,
+            report=a_report(content=content),
+        )
+
+    accepted = await asyncio.gather(*(accepting(ref, a_report().content) for ref in refs))
+    assert not any(a.replayed for a in accepted)
+    assert len({a.tracking_code for a in accepted}) == len(refs)
+    published = await amqp_queues.drain(SUBMISSIONS_QUEUE)
+    codes = {Submission.model_validate_json(m.body).tracking_code for m in published}
+    assert codes == {a.tracking_code for a in accepted}
+    assert len(writes.seen) < len(refs), writes.seen
+    assert reservations.written == len(refs)
+    # Idempotency as without sharing: the same key again is the same code, another body 409.
+    again, conflict = await asyncio.gather(
+        accepting(refs[0], a_report().content),
+        accepting(refs[1], a_report().content + " Xin cảm ơn."),
+        return_exceptions=True,
+    )
+    assert isinstance(again, Accepted) and again.replayed
+    assert again.tracking_code == accepted[0].tracking_code
+    assert isinstance(conflict, IdempotencyConflict)
+    assert await watched.intake_keys.count_documents({}) == len(refs)
