@@ -43,7 +43,7 @@ from pakn.schema import Channel, Location, Submission, Submitter, dump_for_bus
 from pakn.store import INDEXES, open_store
 from pakn.worktime import WorkCalendar
 from pakn_router.app import classify_with
-from pakn_router.case_repository import case_document
+from pakn_router.case_repository import stored_document
 from pakn_router.cases import apply_classification, combined_text, open_case
 from pakn_router.classify import Classifier
 from pakn_router.settings import RouterSettings
@@ -328,7 +328,7 @@ async def raw_inserts(mongodb_url: str) -> tuple[float, float]:
 
 def case_documents(count: int) -> list[dict[str, Any]]:
     """The documents the router writes for ``count`` bench submissions: the case as
-    received, classified, with its events (built by the router's own pure code)."""
+    received, classified, with its event ids and report facts (the router's own code)."""
     settings = RouterSettings()
     classify = classify_with(Classifier.from_config_dir(settings.config_dir))
     calendar = WorkCalendar.from_config_dir(settings.config_dir)
@@ -337,7 +337,7 @@ def case_documents(count: int) -> list[dict[str, Any]]:
     for n in range(count):
         case = open_case(submission(n), now)
         apply_classification(case, classify(case, combined_text(case)), calendar, now)
-        docs.append(case_document(case))
+        docs.append(stored_document(case, calendar))
     return docs
 
 
@@ -533,23 +533,8 @@ async def run() -> None:
     print(f"  raw aiohttp JSON echo              {echo:8.0f} req/s")
     print(f"  raw confirmed publish (quorum)     {publish:8.0f} msg/s")
     print(f"  raw journaled insert_one           {single:8.0f}/s, {single_after:.0f}/s at the end")
-    print(
-        ratio_line(
-            "  intake at saturation",
-            saturation,
-            single_base,
-            "raw single insert",
-            f"({saturation:.0f} req/s; {saturation / echo:.3f} × echo, "
-            f"{saturation / publish:.2f} × publish)",
-        )
-    )
-    for rate, (p50, p99, answers) in latencies.items():
-        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
-        refused = f", {answers.refused} answered 503" if answers.refused else ""
-        print(
-            f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
-            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
-        )
+    extra = f"; {saturation / echo:.3f} × echo, {saturation / publish:.2f} × publish"
+    print("\n".join(intake_lines(saturation, latencies, single_base, extra)))
     print("\n".join(drain_lines(drained, (bulk, bulk_after), (case_bulk, case_bulk_after), batch)))
     print(
         ratio_line(
@@ -651,26 +636,33 @@ async def run_drain() -> None:
     print(f"  peak RSS: router {router_rss:.0f} MB")
 
 
+#: Issue 18's target for the intake's p99 at 100 req/s offered.
+P99_TARGET = 0.05
+
+
 def intake_lines(
-    saturation: float, latencies: dict[int, tuple[float, float, Answers]], single_base: float
+    saturation: float,
+    latencies: dict[int, tuple[float, float, Answers]],
+    single_base: float,
+    extra: str = "",
 ) -> list[str]:
     """The intake's figures: throughput at saturation against the raw single insert, and
-    p50/p99 at each offered rate (with the ratio of p99 to the target)."""
+    p50/p99 at each offered rate, p99 also as a multiple of the 50 ms target."""
     lines = [
         ratio_line(
             "  intake at saturation",
             saturation,
             single_base,
             "raw single insert",
-            f"({saturation:.0f} req/s)",
+            f"({saturation:.0f} req/s{extra})",
         )
     ]
     for rate, (p50, p99, answers) in latencies.items():
-        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
+        verdict = "" if rate != 100 else ("  ✓" if p99 <= P99_TARGET else "  ✗")
         refused = f", {answers.refused} answered 503" if answers.refused else ""
         lines.append(
             f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
-            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
+            f"p99 {p99 * 1e3:6.1f} ms = {p99 / P99_TARGET:4.2f} × 50 ms{verdict}{refused}"
         )
     return lines
 

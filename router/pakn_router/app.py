@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -13,6 +14,7 @@ from pakn.auth.web import mount_staff_auth
 from pakn.logs import configure_logging
 from pakn.schema import Case, Submission
 from pakn.worktime import WorkCalendar
+from pakn_router.case_repository import backfill_report_facts
 from pakn_router.classification import Classification
 from pakn_router.classify import Classifier
 from pakn_router.consumer import SubmissionRouter
@@ -72,6 +74,17 @@ async def _routing(app: web.Application) -> AsyncIterator[None]:
         await router.stop()
 
 
+async def backfill_then_rest(router: SubmissionRouter) -> None:
+    """The report facts of cases stored without them (pakn.report_facts), once per start, in
+    the background: the router routes meanwhile, and a report counts the cases still
+    without facts as received only, saying how many."""
+    written = await backfill_report_facts(router.store, router.calendar)
+    if written:
+        log.info("report facts written for %d stored case(s)", written)
+    # Done until the next start; a loop that ended would be restarted as failed.
+    await asyncio.Event().wait()
+
+
 async def init_app(settings: RouterSettings) -> web.Application:
     app = http.new_service_app("router", trusted_proxies=settings.trusted_proxies)
     app[SETTINGS] = settings
@@ -84,6 +97,12 @@ async def init_app(settings: RouterSettings) -> web.Application:
         app,
         "router.worker",
         lambda: app[ROUTER].run(),
+        initial_backoff=settings.router_loop_backoff,
+    )
+    loops.run_in_app(
+        app,
+        "router.report_facts",
+        lambda: backfill_then_rest(app[ROUTER]),
         initial_backoff=settings.router_loop_backoff,
     )
     # After the router: the monitor's start-up uses the store, bus and router connected above.

@@ -21,13 +21,17 @@ accepts for new submissions.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from pakn.report_facts import FACTS_VERSION, REPORT, REPORT_OVERDUE, report_facts
 from pakn.schema import (
     OPEN_STATUSES,
     RUNNING_STATUSES,
@@ -38,6 +42,9 @@ from pakn.schema import (
     status_values,
 )
 from pakn.store import Document, Store
+from pakn.worktime import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 #: How a stored case document of version v becomes one of version v + 1. Version 1 is the
 #: first; a schema bump adds its step here (stored cases are never rewritten in bulk).
@@ -47,6 +54,9 @@ DUPLICATE_KEY = 11000
 #: redelivered long since (and wrote it again), or its guarded change was refused. Far longer
 #: than any writer takes between writing an entry and its change (a retry writes both again).
 ORPHAN_AGE = timedelta(hours=1)
+#: Cases the report-facts backfill reads and writes at a time: small enough that the
+#: router's own writes interleave with it.
+BACKFILL_BATCH = 500
 
 
 class CaseConflict(Exception):
@@ -58,8 +68,9 @@ class CaseConflict(Exception):
 
 
 def case_from_document(doc: Mapping[str, Any]) -> Case:
-    """The Case in a stored document, upgraded from the version that wrote it."""
-    data = {key: value for key, value in doc.items() if key != "_id"}
+    """The Case in a stored document, upgraded from the version that wrote it (its report
+    facts are derived from the rest, not part of the Case: left out)."""
+    data = {key: value for key, value in doc.items() if key not in ("_id", REPORT)}
     version = int(data.get("schema_version", SCHEMA_VERSION))
     while version < SCHEMA_VERSION:
         step = UPGRADES.get(version)
@@ -81,9 +92,15 @@ def case_document(case: Case) -> Document:
     return doc
 
 
+def stored_document(case: Case, calendar: WorkCalendar) -> Document:
+    """A new case as stored: the Case and its report facts (pakn.report_facts)."""
+    return case_document(case) | {REPORT: report_facts(case, calendar)}
+
+
 def change_update(
     case: Case,
     *,
+    calendar: WorkCalendar,
     fields: Iterable[str],
     history_before: int,
     outbox_before: int,
@@ -92,10 +109,13 @@ def change_update(
     """The update that stores what a change did to ``case``: ``fields`` set, and the history
     entries it appended pushed (``pushed_history`` first), so entries written by others
     meanwhile stay; with the ids of the events it made (``case.outbox[outbox_before:]``,
-    staged in the outbox before this update is written)."""
+    staged in the outbox before this update is written); the report facts of the changed
+    case set in the same write."""
     stored = case_document(case)
     history = [*pushed_history, *stored["history"][history_before:]]
-    update: Document = {"$set": {key: stored[key] for key in fields}}
+    update: Document = {
+        "$set": {key: stored[key] for key in fields} | {REPORT: report_facts(case, calendar)}
+    }
     push: Document = {}
     if history:
         push["history"] = {"$each": history}
@@ -307,14 +327,14 @@ async def drop_events(
     await store.outbox.delete_many({"_id": {"$in": list(staged)}, "events": {"$size": 0}})
 
 
-async def insert_new(store: Store, cases: Sequence[Case]) -> set[str]:
+async def insert_new(store: Store, cases: Sequence[Case], calendar: WorkCalendar) -> set[str]:
     """Insert the cases in one bulk write, each unless its submission is already a case
     (idempotent by ``submission_id``); returns those that were. Any other duplicate key is a
     CaseConflict, never "already done"."""
     if not cases:
         return set()
     try:
-        await store.cases.insert_many([case_document(c) for c in cases], ordered=False)
+        await store.cases.insert_many([stored_document(c, calendar) for c in cases], ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         conflicts = [e for e in errors if not _duplicate_submission(e)]
@@ -384,6 +404,50 @@ async def mark_overdue(store: Store, now: datetime) -> int:
             "due_at": {"$ne": None, "$lte": now},
             "overdue": {"$ne": True},
         },
-        {"$set": {"overdue": True}},
+        # Open cases (running), so overdue in the report's sense too.
+        {"$set": {"overdue": True, REPORT_OVERDUE: 1}},
     )
+    return result.modified_count
+
+
+# --- report facts of cases stored without them --------------------------------------------
+
+
+async def backfill_report_facts(
+    store: Store, calendar: WorkCalendar, *, batch: int = BACKFILL_BATCH
+) -> int:
+    """Write the report facts of every case stored without current ones (written before
+    they existed, or with an older FACTS_VERSION), in batches; returns how many.
+
+    Each write is guarded by what the facts were computed from (status, overdue flag, last
+    change), so a case the router changed meanwhile keeps the facts its own write set. A
+    document that is not a readable Case is logged and left (the Department's report counts
+    it as received without facts). Resumable: a restart finds only what is left.
+    """
+    written = 0
+    # One cursor, read a batch at a time: one pass over the collection (the store has no
+    # index to find them by, and a query per batch would read it again each time).
+    cursor = store.cases.find({f"{REPORT}.v": {"$ne": FACTS_VERSION}}, batch_size=batch)
+    docs: list[Document] = []
+    async for doc in cursor:
+        docs.append(doc)
+        if len(docs) == batch:
+            written += await _write_facts(store, calendar, docs)
+            docs = []
+    return written + await _write_facts(store, calendar, docs)
+
+
+async def _write_facts(store: Store, calendar: WorkCalendar, docs: Sequence[Document]) -> int:
+    operations = []
+    for doc in docs:
+        try:
+            facts = report_facts(case_from_document(doc), calendar)
+        except (ValidationError, ValueError) as exc:
+            log.warning("case %s has no report facts: %s", doc.get("tracking_code"), exc)
+            continue
+        guard = {key: doc.get(key) for key in ("status", "overdue", "updated_at")}
+        operations.append(UpdateOne({"_id": doc["_id"], **guard}, {"$set": {REPORT: facts}}))
+    if not operations:
+        return 0
+    result = await store.cases.bulk_write(operations, ordered=False)
     return result.modified_count

@@ -392,7 +392,7 @@ class SubmissionRouter:
         batch_entry = await repository.stage_events(self.store, batch_events, now)
         if batch_entry is not None:
             staged.append(batch_entry)
-        stored_before = await repository.insert_new(self.store, new_cases)
+        stored_before = await repository.insert_new(self.store, new_cases, self.calendar)
         # A case another router stored first: its events (same ids) are that router's to
         # publish, or the outbox flush's when it crashed, so only ours leave the entry.
         written += [e for c in new_cases if c.submission_id not in stored_before for e in c.outbox]
@@ -477,6 +477,7 @@ class SubmissionRouter:
         repository.name_events(parent, submission.submission_id, outbox_before)
         update = repository.change_update(
             parent,
+            calendar=self.calendar,
             fields=fields,
             history_before=history_before,
             outbox_before=outbox_before,

@@ -2,21 +2,18 @@
 
 The router's reports, ``pakn report`` and the web intake's public scoreboard read the same
 figures from the same pipeline, so a number on the scoreboard is the number in the report.
-Everything is counted in the store (one ``$match`` on an index, then ``$facet``); handling
-time in working days too: the working-time calendar is handed to the pipeline as a table of
-cumulative office time per day (:class:`WorkingClock`), so no case is loaded into Python.
-
-What the figures read from a case (DESIGN.md §4): ``received_at``, ``status``, ``channel``,
-``field``, ``lead_agency``, ``location.commune``, ``due_at``, ``overdue``, ``escalation``,
-``sla.paused``, ``history`` (the actions ``resolved``, ``returned``, ``reopened``: the event
-names of §6, as the agency workspace records them), ``result.published_at`` and the
-citizen's ``citizen_feedback`` (entries with ``rating`` 1–5 or none, and ``solved``; the
-latest given counts).
+Everything is counted in the store: one ``$match`` on an index, then one ``$facet`` whose
+groups add up the facts the router stored on each case when it wrote it
+(``pakn.report_facts``: resolved when, handling time in working days, on time, returned,
+reopened, the latest rating…), so the store does no per-case arithmetic and no case is
+loaded into Python. Median and p90 of the handling days are computed in the store too, from
+the days each group pushed.
 """
 
 from __future__ import annotations
 
 import calendar as gregorian
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,24 +21,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pakn.schema import OPEN_STATUSES, Status, status_values
+from pakn.report_facts import FACTS_VERSION, FLAGS, NONE, REPORT
+from pakn.schema import Status
 from pakn.scope import Scope
 from pakn.store import Document, Store
-from pakn.worktime import VIETNAM_TZ, WorkCalendar
+from pakn.worktime import VIETNAM_TZ
 
 Expression = Any
 Pipeline = list[dict[str, Any]]
 
 #: The longest period a report covers: ten years is an archive question, not a report.
 MAX_PERIOD_DAYS = 3700
-#: Statuses in which an agency's answer is done (approved; perhaps published since).
-RESOLVED_STATUSES = (Status.RESOLVED.value, Status.PUBLISHED.value)
-#: Statuses in which the case still waits for someone (intake, an operator, an agency).
-OPEN = status_values(OPEN_STATUSES)
-#: Key for cases without a field, agency, commune or channel in the breakdowns (as the
-#: routing key says ``none`` for a case without an agency).
-NONE = "none"
-_DAY_MS = 86_400_000
 #: The Department's view: every agency.
 EVERYONE = Scope()
 
@@ -128,268 +118,12 @@ def trend_buckets(period: Period) -> tuple[str, list[date]]:
         starts.append(first)
 
 
-# --- working time inside the store -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkingClock:
-    """The working-time calendar as data a pipeline can index: for each day from ``origin``,
-    the office time before that day's midnight and whether it is a working day.
-
-    ``W(t)`` = office time from the origin's midnight to ``t``; the working time between two
-    moments is ``W(b) - W(a)``, exactly what :meth:`WorkCalendar.working_time_between` counts.
-    """
-
-    origin: date
-    offset_ms: int
-    cumulative_ms: tuple[int, ...]
-    working: tuple[int, ...]
-    periods_ms: tuple[tuple[int, int], ...]
-    day_ms: int
-
-    @classmethod
-    def build(cls, calendar: WorkCalendar, first: date, last: date) -> WorkingClock:
-        hours = calendar.hours
-        offsets = {
-            hours.tz.utcoffset(datetime.combine(first + timedelta(days=i), time(12)))
-            for i in range((last - first).days + 1)
-        }
-        if len(offsets) != 1:
-            raise ValueError("the province's UTC offset changes inside the period")
-        (offset,) = offsets
-        assert offset is not None
-        periods = tuple((_ms_of_day(start), _ms_of_day(end)) for start, end in hours.periods)
-        day_ms = sum(end - start for start, end in periods)
-        cumulative, working, total = [], [], 0
-        day = first
-        while day <= last:
-            cumulative.append(total)
-            is_working = calendar.is_working_day(day)
-            working.append(int(is_working))
-            total += day_ms if is_working else 0
-            day += timedelta(days=1)
-        return cls(
-            origin=first,
-            offset_ms=int(offset.total_seconds() * 1000),
-            cumulative_ms=tuple(cumulative),
-            working=tuple(working),
-            periods_ms=periods,
-            day_ms=day_ms,
-        )
-
-    @property
-    def _origin_epoch_ms(self) -> int:
-        return int(datetime.combine(self.origin, time(0), tzinfo=UTC).timestamp() * 1000)
-
-    def elapsed(self, moment: Expression) -> Expression:
-        """Aggregation expression: office milliseconds from the origin's midnight to ``moment``
-        (a date expression); moments outside the table count as its first or last instant.
-
-        The tables go in as ``$literal``: a plain array would be parsed as an expression,
-        element by element, for every case (the embedded store then takes 4× as long)."""
-        days = len(self.cumulative_ms)
-        since_origin = {
-            "$subtract": [{"$add": [{"$toLong": moment}, self.offset_ms]}, self._origin_epoch_ms]
-        }
-        clamped = {"$min": [{"$max": [since_origin, 0]}, days * _DAY_MS - 1]}
-        within_day: Expression = {
-            "$add": [
-                {"$min": [{"$max": [{"$subtract": ["$$tod", start]}, 0]}, end - start]}
-                for start, end in self.periods_ms
-            ]
-        }
-        return {
-            "$let": {
-                "vars": {"x": clamped},
-                "in": {
-                    "$let": {
-                        "vars": {
-                            "i": {"$toInt": {"$floor": {"$divide": ["$$x", _DAY_MS]}}},
-                            "tod": {"$mod": ["$$x", _DAY_MS]},
-                        },
-                        "in": {
-                            "$add": [
-                                {"$arrayElemAt": [{"$literal": list(self.cumulative_ms)}, "$$i"]},
-                                {
-                                    "$multiply": [
-                                        {"$arrayElemAt": [{"$literal": list(self.working)}, "$$i"]},
-                                        within_day,
-                                    ]
-                                },
-                            ]
-                        },
-                    }
-                },
-            }
-        }
-
-    def between(self, a: Expression, b: Expression) -> Expression:
-        return {"$subtract": [self.elapsed(b), self.elapsed(a)]}
-
-
-def _ms_of_day(value: time) -> int:
-    return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000
-
-
 # --- what each figure counts ----------------------------------------------------------------
 
-
-def _is_null(value: Expression) -> Expression:
-    return {"$eq": [{"$ifNull": [value, None]}, None]}
-
-
-def _has_action(action: str) -> Expression:
-    return {
-        "$anyElementTrue": [
-            {
-                "$map": {
-                    "input": {"$ifNull": ["$history", []]},
-                    "as": "entry",
-                    "in": {"$eq": ["$$entry.action", action]},
-                }
-            }
-        ]
-    }
-
-
-def _last_action_at(action: str) -> Expression:
-    return {
-        "$max": {
-            "$map": {
-                "input": {
-                    "$filter": {
-                        "input": {"$ifNull": ["$history", []]},
-                        "as": "entry",
-                        "cond": {"$eq": ["$$entry.action", action]},
-                    }
-                },
-                "as": "entry",
-                "in": "$$entry.at",
-            }
-        }
-    }
-
-
-def _latest_feedback(key: str) -> Expression:
-    """The latest value of ``key`` the citizen gave (``citizen_feedback`` entries in order; a
-    "not solved" may come without stars, so the latest rating is the latest one given)."""
-    given = {
-        "$filter": {
-            "input": {"$ifNull": ["$citizen_feedback", []]},
-            "as": "said",
-            "cond": {"$ne": [{"$ifNull": [f"$$said.{key}", None]}, None]},
-        }
-    }
-    return {
-        "$let": {
-            "vars": {"latest": {"$arrayElemAt": [given, -1]}},
-            "in": {"$ifNull": [f"$$latest.{key}", None]},
-        }
-    }
-
-
-RESOLVED_AT = "rep_resolved_at"
-HANDLING_DAYS = "rep_days"
-ON_TIME = "rep_on_time"
-RATING = "rep_rating"
-SOLVED = "rep_solved"
-
-
-def derived_stages(clock: WorkingClock) -> Pipeline:
-    """What the figures need beyond the stored case: when it was resolved, its handling time
-    in working days (the needs_info pauses left out, as for its deadline), whether it was on
-    time, and the citizen's latest rating."""
-    resolved_at = {
-        "$ifNull": [
-            _last_action_at(Status.RESOLVED.value),
-            {"$ifNull": ["$result.published_at", "$updated_at"]},
-        ]
-    }
-    paused = {
-        "$reduce": {
-            "input": {"$ifNull": ["$sla.paused", []]},
-            "initialValue": 0,
-            "in": {
-                "$add": [
-                    "$$value",
-                    clock.between("$$this.from", {"$ifNull": ["$$this.to", f"${RESOLVED_AT}"]}),
-                ]
-            },
-        }
-    }
-    resolved = {"$ne": [f"${RESOLVED_AT}", None]}
-    return [
-        {
-            "$addFields": {
-                RESOLVED_AT: {
-                    "$cond": [{"$in": ["$status", list(RESOLVED_STATUSES)]}, resolved_at, None]
-                },
-                RATING: _latest_feedback("rating"),
-                SOLVED: _latest_feedback("solved"),
-            }
-        },
-        {
-            "$addFields": {
-                HANDLING_DAYS: {
-                    "$cond": [
-                        resolved,
-                        {
-                            "$divide": [
-                                {
-                                    "$max": [
-                                        0,
-                                        {
-                                            "$subtract": [
-                                                clock.between("$received_at", f"${RESOLVED_AT}"),
-                                                paused,
-                                            ]
-                                        },
-                                    ]
-                                },
-                                clock.day_ms,
-                            ]
-                        },
-                        None,
-                    ]
-                },
-                ON_TIME: {
-                    "$and": [
-                        resolved,
-                        {
-                            "$or": [
-                                _is_null("$due_at"),
-                                {"$lte": [f"${RESOLVED_AT}", "$due_at"]},
-                            ]
-                        },
-                    ]
-                },
-            }
-        },
-    ]
-
-
-_RESOLVED: Expression = {"$ne": [f"${RESOLVED_AT}", None]}
-_OPEN: Expression = {"$in": ["$status", OPEN]}
-
-#: Every counted figure, as a condition on one case (after ``derived_stages``). The report
-#: counts them and a case list is the cases that meet one, so a list always adds up to its
-#: number.
-FIGURES: dict[str, Expression] = {
-    "received": True,
-    "resolved": _RESOLVED,
-    "on_time": f"${ON_TIME}",
-    "late": {"$and": [_RESOLVED, {"$not": [f"${ON_TIME}"]}]},
-    "open": _OPEN,
-    "overdue": {"$and": [_OPEN, {"$eq": [{"$ifNull": ["$overdue", False]}, True]}]},
-    "escalated": {"$not": [_is_null("$escalation")]},
-    "returned": _has_action("returned"),
-    "reopened": _has_action("reopened"),
-    "published": {"$eq": ["$status", Status.PUBLISHED.value]},
-    "redirected": {"$eq": ["$status", Status.REDIRECTED.value]},
-    "duplicate": {"$eq": ["$status", Status.DUPLICATE.value]},
-    "rated": {"$not": [_is_null(f"${RATING}")]},
-    "solved": {"$eq": [f"${SOLVED}", True]},
-}
+#: Every counted figure, as the stored fact that counts it (``pakn.report_facts``, 0 or 1 on
+#: each case; ``received`` is every case). The report adds them up and a case list is the
+#: cases with the fact set, so a list always adds up to its number.
+FIGURES: dict[str, str | None] = {"received": None, **{name: name for name in FLAGS}}
 #: The columns of a breakdown by agency or field.
 ROW_FIGURES = (
     "received",
@@ -403,17 +137,28 @@ ROW_FIGURES = (
     "reopened",
     "published",
 )
-#: What a case list can be drawn for: a figure, within one breakdown's key.
+#: What a case list can be drawn for: a figure, within one breakdown's key (the key as
+#: stored in the facts, ``none`` for a case without one).
 DIMENSIONS: dict[str, str] = {
-    "channel": "$channel",
-    "field": "$field",
-    "agency": "$lead_agency",
-    "commune": "$location.commune",
+    "channel": "channel",
+    "field": "field",
+    "agency": "agency",
+    "commune": "commune",
 }
 
 
-def _key(path: str) -> Expression:
-    return {"$ifNull": [path, NONE]}
+def _fact(name: str) -> str:
+    return f"{REPORT}.{name}"
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float | None:
+    """The ``p`` quantile by linear interpolation between the closest ranks; None if empty."""
+    if not sorted_values:
+        return None
+    rank = (len(sorted_values) - 1) * p
+    low = int(rank)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
 
 
 def percentile_expression(values: Expression, p: float) -> Expression:
@@ -458,20 +203,6 @@ def percentile_expression(values: Expression, p: float) -> Expression:
     }
 
 
-def percentile(sorted_values: Sequence[float], p: float) -> float | None:
-    """The same quantile in Python (what the pipeline's expression computes)."""
-    if not sorted_values:
-        return None
-    rank = (len(sorted_values) - 1) * p
-    low = int(rank)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
-
-
-def _flag(name: str) -> str:
-    return f"rep_is_{name}"
-
-
 def _quantiles(days: Expression) -> Expression:
     """Count, median and 90th percentile of the handling days pushed by a $group (the
     unresolved cases pushed null, dropped here)."""
@@ -496,42 +227,11 @@ def _quantiles(days: Expression) -> Expression:
     }
 
 
-def compact_stage() -> dict[str, Any]:
-    """After ``derived_stages``: each case as the few numbers the report adds up, every figure
-    decided once as 0 or 1, so the facets only sum fields (and copy small documents)."""
-    flags = {
-        _flag(name): {"$cond": [condition, 1, 0]}
-        for name, condition in FIGURES.items()
-        if condition is not True
-    }
-    return {
-        "$project": {
-            "_id": 0,
-            "received_at": 1,
-            "channel": _key("$channel"),
-            "field": _key("$field"),
-            "agency": {"$ifNull": ["$lead_agency", None]},
-            "commune": _key("$location.commune"),
-            "days": {"$ifNull": [f"${HANDLING_DAYS}", None]},
-            "rating": {"$ifNull": [f"${RATING}", None]},
-            **flags,
-        }
-    }
-
-
 def _sums(names: Sequence[str]) -> dict[str, Expression]:
     return {
-        name: {"$sum": 1} if FIGURES[name] is True else {"$sum": f"${_flag(name)}"}
+        name: {"$sum": 1} if FIGURES[name] is None else {"$sum": f"${_fact(name)}"}
         for name in names
     }
-
-
-def _rows_with_quantiles(key: str) -> Pipeline:
-    return [
-        {"$group": {"_id": key, **_sums(ROW_FIGURES), "days": {"$push": "$days"}}},
-        {"$addFields": {"handling": _quantiles("$days")}},
-        {"$project": {"days": 0}},
-    ]
 
 
 def base_filter(
@@ -539,35 +239,33 @@ def base_filter(
 ) -> dict[str, Any]:
     """The cases received in the period that the reader may see (served by an index)."""
     start, end = period.bounds()
-    parts: list[dict[str, Any]] = [{"received_at": {"$gte": start, "$lt": end}}]
+    query: dict[str, Any] = {"received_at": {"$gte": start, "$lt": end}}
     if scope.agency is not None:
-        parts.append(scope.query())
+        # Scope.query() as stored in the facts: one range of the index report_agencies
+        # (the embedded store answers an $or on lead and co-agencies by reading every case).
+        query[_fact("agencies")] = scope.agency
     if published_only:
-        parts.append({"status": Status.PUBLISHED.value})
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+        query["status"] = Status.PUBLISHED.value
+    return query
 
 
-def clock_for(calendar: WorkCalendar, period: Period, now: datetime) -> WorkingClock:
-    """A table long enough for every case of the period, resolved up to ``now``."""
-    last = max(period.end, local_date(now)) + timedelta(days=1)
-    return WorkingClock.build(calendar, period.start, last)
+def _count_by(fact: str) -> dict[str, Any]:
+    return {"$group": {"_id": f"${_fact(fact)}", "received": {"$sum": 1}}}
+
+
+#: After a $group that pushed the handling days: their count, median and p90, in the store
+#: (a province's year is a million numbers, more than one document may hold).
+_HANDLING: Pipeline = [{"$addFields": {"handling": _quantiles("$days")}}, {"$project": {"days": 0}}]
 
 
 def report_pipeline(
-    period: Period,
-    clock: WorkingClock,
-    *,
-    scope: Scope = EVERYONE,
-    published_only: bool = False,
+    period: Period, *, scope: Scope = EVERYONE, published_only: bool = False
 ) -> Pipeline:
     """One pass: every figure of the report, every breakdown, the trend, the ratings and the
-    handling-time quantiles, as one document of facets."""
-    _, starts = trend_buckets(period)
-    boundaries = [local_midnight(day) for day in starts] + [period.bounds()[1]]
+    handling days, as one document of facets; each facet only groups stored facts."""
+    days = {"$push": f"${_fact('days')}"}
     return [
         {"$match": base_filter(period, scope=scope, published_only=published_only)},
-        *derived_stages(clock),
-        compact_stage(),
         {
             "$facet": {
                 "totals": [
@@ -575,34 +273,34 @@ def report_pipeline(
                         "$group": {
                             "_id": None,
                             **_sums(list(FIGURES)),
-                            "rating_sum": {"$sum": {"$ifNull": ["$rating", 0]}},
-                            "days": {"$push": "$days"},
+                            "rating_sum": {"$sum": f"${_fact('rating')}"},
+                            "days": days,
                         }
                     },
-                    {"$addFields": {"handling": _quantiles("$days")}},
-                    {"$project": {"days": 0}},
+                    *_HANDLING,
                 ],
-                "by_channel": [{"$group": {"_id": "$channel", "received": {"$sum": 1}}}],
-                "by_field": _rows_with_quantiles("$field"),
+                "by_field": [
+                    {"$group": {"_id": f"${_fact('field')}", **_sums(ROW_FIGURES), "days": days}},
+                    *_HANDLING,
+                ],
                 "by_agency": [
-                    {"$match": {"agency": {"$ne": None}}},
-                    *_rows_with_quantiles("$agency"),
+                    {"$group": {"_id": f"${_fact('agency')}", **_sums(ROW_FIGURES), "days": days}},
+                    *_HANDLING,
                 ],
-                "by_commune": [{"$group": {"_id": "$commune", "received": {"$sum": 1}}}],
+                "by_channel": [_count_by("channel")],
+                "by_commune": [_count_by("commune")],
                 "trend": [
                     {
-                        "$bucket": {
-                            "groupBy": "$received_at",
-                            "boundaries": boundaries,
-                            "default": NONE,
-                            "output": _sums(("received", "resolved", "on_time")),
+                        "$group": {
+                            "_id": f"${_fact('day')}",
+                            **_sums(("received", "resolved", "on_time")),
                         }
                     }
                 ],
-                "ratings": [
-                    {"$match": {"rating": {"$ne": None}}},
-                    {"$group": {"_id": "$rating", "n": {"$sum": 1}}},
-                ],
+                "ratings": [{"$group": {"_id": f"${_fact('rating')}", "n": {"$sum": 1}}}],
+                # Cases stored without current facts (written before them, not yet
+                # backfilled) are counted as received only: the page says how many.
+                "versions": [{"$group": {"_id": f"${_fact('v')}", "n": {"$sum": 1}}}],
             }
         },
     ]
@@ -610,7 +308,6 @@ def report_pipeline(
 
 def case_list_pipeline(
     period: Period,
-    clock: WorkingClock,
     figure: str,
     *,
     scope: Scope = EVERYONE,
@@ -622,17 +319,24 @@ def case_list_pipeline(
     when given, oldest first, without personal data (only what the exports show)."""
     if figure not in FIGURES:
         raise ValueError(f"unknown figure {figure!r}")
-    conditions: list[Expression] = [] if FIGURES[figure] is True else [FIGURES[figure]]
+    query = base_filter(period, scope=scope)
+    flag = FIGURES[figure]
+    if flag is not None:
+        query[_fact(flag)] = 1
     if dimension is not None:
         if dimension not in DIMENSIONS:
             raise ValueError(f"unknown breakdown {dimension!r}")
-        conditions.append({"$eq": [_key(DIMENSIONS[dimension]), key or NONE]})
-    pipeline: Pipeline = [{"$match": base_filter(period, scope=scope)}, *derived_stages(clock)]
-    if conditions:
-        pipeline.append({"$match": {"$expr": {"$and": conditions}}})
-    pipeline += [
+        query[_fact(DIMENSIONS[dimension])] = key or NONE
+    pipeline: Pipeline = [
+        {"$match": query},
         {"$sort": {"received_at": 1, "tracking_code": 1}},
-        {"$project": dict.fromkeys(CASE_LIST_FIELDS, 1) | {"_id": 0}},
+        {
+            "$project": {
+                "_id": 0,
+                **{name: 1 for name in CASE_LIST_FIELDS if not name.startswith("rep_")},
+                **{name: f"${_fact(fact)}" for name, fact in _LISTED_FACTS.items()},
+            }
+        },
     ]
     if limit is not None:
         pipeline.append({"$limit": limit})
@@ -652,11 +356,18 @@ CASE_LIST_FIELDS = (
     "status",
     "due_at",
     "overdue",
-    RESOLVED_AT,
-    HANDLING_DAYS,
-    ON_TIME,
-    RATING,
+    "rep_resolved_at",
+    "rep_days",
+    "rep_on_time",
+    "rep_rating",
 )
+#: The case list's columns that are facts, and the fact each shows.
+_LISTED_FACTS = {
+    "rep_resolved_at": "resolved_at",
+    "rep_days": "days",
+    "rep_on_time": "on_time",
+    "rep_rating": "rating",
+}
 
 
 # --- the figures, as read back ---------------------------------------------------------------
@@ -724,6 +435,11 @@ class Report(_Model):
     trend: list[TrendPoint]
     ratings: Ratings
     handling: Handling
+    #: Cases of the period stored without current report facts (counted as received only,
+    #: until the router's backfill writes them).
+    without_facts: int = 0
+    #: When the figures were counted, if earlier than asked (a kept report, REPORT_CACHE).
+    counted_at: datetime | None = None
 
     @property
     def on_time_rate(self) -> float | None:
@@ -773,6 +489,9 @@ class Report(_Model):
                 "by_stars": {str(k): v for k, v in sorted(self.ratings.by_stars.items())},
             },
             "by_commune": dict(self.by_commune),
+            "without_facts": self.without_facts,
+            # Set when the figures are a kept report's, counted then (not now).
+            "counted_at": None if self.counted_at is None else self.counted_at.isoformat(),
             "trend": {
                 "step": self.trend_step,
                 "points": [
@@ -811,8 +530,23 @@ def _handling_of(doc: Mapping[str, Any] | None) -> Handling:
     return Handling(resolved=doc["n"], median=doc["median"], p90=doc["p90"])
 
 
+def _under_none(groups: Sequence[Document]) -> list[Document]:
+    """Cases stored without facts have no key: counted under ``none`` (with no handling
+    time, so the ``none`` group's handling stays that of the cases with facts)."""
+    keyed = [dict(g) for g in groups if g["_id"] is not None]
+    for loose in (g for g in groups if g["_id"] is None):
+        into = next((g for g in keyed if g["_id"] == NONE), None)
+        if into is None:
+            keyed.append(dict(loose) | {"_id": NONE})
+            continue
+        for name, value in loose.items():
+            if name in FIGURES:
+                into[name] = into.get(name, 0) + value
+    return keyed
+
+
 def _counts(groups: Sequence[Document]) -> dict[str, int]:
-    ordered = sorted(groups, key=lambda g: (-g["received"], g["_id"]))
+    ordered = sorted(_under_none(groups), key=lambda g: (-g["received"], g["_id"]))
     return {g["_id"]: g["received"] for g in ordered}
 
 
@@ -827,19 +561,17 @@ def read_report(
     totals_doc = facets["totals"][0] if facets["totals"] else {}
     totals = {name: int(totals_doc.get(name, 0)) for name in FIGURES}
     step, starts = trend_buckets(period)
-    counted = {
-        local_date(doc["_id"]): doc for doc in facets["trend"] if isinstance(doc["_id"], datetime)
-    }
-    trend = [
-        TrendPoint(
-            start=day,
-            received=counted.get(day, {}).get("received", 0),
-            resolved=counted.get(day, {}).get("resolved", 0),
-            on_time=counted.get(day, {}).get("on_time", 0),
-        )
-        for day in starts
-    ]
-    stars = {int(doc["_id"]): doc["n"] for doc in facets["ratings"]}
+    by_step: dict[date, dict[str, int]] = {day: {} for day in starts}
+    for doc in facets["trend"]:
+        if not isinstance(doc["_id"], str):
+            continue
+        # The step a day falls in: the last step starting on or before it.
+        first = starts[bisect_right(starts, date.fromisoformat(doc["_id"])) - 1]
+        for name in ("received", "resolved", "on_time"):
+            by_step[first][name] = by_step[first].get(name, 0) + int(doc[name])
+    trend = [TrendPoint(start=day, **counts) for day, counts in by_step.items()]
+    stars = {int(doc["_id"]): doc["n"] for doc in facets["ratings"] if doc["_id"] is not None}
+    current = sum(doc["n"] for doc in facets["versions"] if doc["_id"] == FACTS_VERSION)
     ratings = Ratings(
         count=totals["rated"],
         average=(totals_doc.get("rating_sum", 0) / totals["rated"]) if totals["rated"] else None,
@@ -852,55 +584,110 @@ def read_report(
         published_only=published_only,
         totals=totals,
         by_channel=_counts(facets["by_channel"]),
-        by_field=_rows(facets["by_field"]),
-        by_agency=_rows(facets["by_agency"]),
+        by_field=_rows(_under_none(facets["by_field"])),
+        by_agency=_rows([group for group in facets["by_agency"] if group["_id"] is not None]),
         by_commune=_counts(facets["by_commune"]),
         trend_step=step,
         trend=trend,
         ratings=ratings,
         handling=_handling_of(totals_doc.get("handling")),
+        without_facts=totals["received"] - current,
     )
 
 
 # --- running them ------------------------------------------------------------------------
 
 
+async def _facets(
+    store: Store, period: Period, *, scope: Scope, published_only: bool
+) -> dict[str, Any]:
+    pipeline = report_pipeline(period, scope=scope, published_only=published_only)
+    cursor = await store.cases.aggregate(pipeline, allowDiskUse=True)
+    (facets,) = await cursor.to_list()
+    return dict(facets)
+
+
 async def build_report(
+    store: Store, period: Period, *, scope: Scope = EVERYONE, published_only: bool = False
+) -> Report:
+    """Every figure of ``period`` in one aggregation over ``cases``."""
+    facets = await _facets(store, period, scope=scope, published_only=published_only)
+    return read_report(facets, period, scope=scope, published_only=published_only)
+
+
+# --- reports kept for a while ------------------------------------------------------------------
+
+#: Where the Department's reports over long periods are kept (one document each: the
+#: pipeline's facets and when they were counted).
+REPORT_CACHE = "report_cache"
+#: Periods longer than this, for every agency, are kept: on the embedded store such a report
+#: reads every case of the period (a province's year: a million) and takes minutes, while
+#: an agency's report or a month's reads few enough to be counted when asked.
+KEPT_AFTER_DAYS = 45
+
+
+def kept(period: Period, scope: Scope) -> bool:
+    """Whether this report is served from REPORT_CACHE (pure)."""
+    return scope.agency is None and period.days > KEPT_AFTER_DAYS
+
+
+def _cache_key(period: Period, published_only: bool) -> str:
+    audience = "published" if published_only else "all"
+    return f"{period.start.isoformat()}/{period.end.isoformat()}/{audience}"
+
+
+async def count_and_keep(
+    store: Store, period: Period, *, now: datetime, published_only: bool = False
+) -> Report:
+    """Count the Department's report for ``period`` now and keep it (the router's refresher)."""
+    facets = await _facets(store, period, scope=EVERYONE, published_only=published_only)
+    key = _cache_key(period, published_only)
+    await store.db[REPORT_CACHE].replace_one(
+        {"_id": key},
+        {"_id": key, "v": FACTS_VERSION, "counted_at": now, "facets": facets},
+        upsert=True,
+    )
+    return read_report(facets, period, published_only=published_only)
+
+
+async def report_for(
     store: Store,
-    calendar: WorkCalendar,
     period: Period,
     *,
     now: datetime,
+    max_age: timedelta,
     scope: Scope = EVERYONE,
     published_only: bool = False,
 ) -> Report:
-    """Every figure of ``period`` in one aggregation over ``cases``."""
-    clock = clock_for(calendar, period, now)
-    pipeline = report_pipeline(period, clock, scope=scope, published_only=published_only)
-    cursor = await store.cases.aggregate(pipeline, allowDiskUse=True)
-    (facets,) = await cursor.to_list()
-    return read_report(facets, period, scope=scope, published_only=published_only)
+    """The report people asked for: counted now, or for a long Department-wide period
+    (``kept``) the one counted at most ``max_age`` ago, kept fresh by the router; with
+    ``counted_at`` when it was not counted now."""
+    if not kept(period, scope):
+        return await build_report(store, period, scope=scope, published_only=published_only)
+    doc = await store.db[REPORT_CACHE].find_one({"_id": _cache_key(period, published_only)})
+    if doc is not None and doc.get("v") == FACTS_VERSION and now - doc["counted_at"] <= max_age:
+        report = read_report(doc["facets"], period, published_only=published_only)
+        return report.model_copy(update={"counted_at": doc["counted_at"]})
+    return await count_and_keep(store, period, now=now, published_only=published_only)
 
 
 async def case_list(
     store: Store,
-    calendar: WorkCalendar,
     period: Period,
     figure: str,
     *,
-    now: datetime,
     scope: Scope = EVERYONE,
     dimension: str | None = None,
     key: str | None = None,
 ) -> list[Document]:
     """The cases behind one number, as flat rows of CASE_LIST_FIELDS."""
-    clock = clock_for(calendar, period, now)
-    pipeline = case_list_pipeline(period, clock, figure, scope=scope, dimension=dimension, key=key)
+    pipeline = case_list_pipeline(period, figure, scope=scope, dimension=dimension, key=key)
     cursor = await store.cases.aggregate(pipeline, allowDiskUse=True)
     rows = []
     async for doc in cursor:
         commune = (doc.get("location") or {}).get("commune")
         flat = {name: doc.get(name) for name in CASE_LIST_FIELDS if "." not in name}
         flat["location.commune"] = commune
+        flat["rep_on_time"] = None if flat["rep_on_time"] is None else bool(flat["rep_on_time"])
         rows.append(flat)
     return rows

@@ -54,11 +54,15 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Multikey over accent-folded words: the search the embedded store can serve
         # (it has no text indexes) and real MongoDB serves just as well (DESIGN.md §9).
         IndexModel([("search_terms", ASCENDING)], name="search_terms"),
-        # Reports (pakn.reporting): a period's cases, everyone's or one agency's (lead or co).
+        # Reports (pakn.reporting): a period's cases, everyone's or one agency's (lead or co,
+        # from the report facts: one multikey range instead of an $or of two indexes).
         IndexModel([("received_at", ASCENDING)], name="received"),
         IndexModel(
-            [("lead_agency", ASCENDING), ("received_at", ASCENDING)], name="lead_agency_received"
+            [("report.agencies", ASCENDING), ("received_at", ASCENDING)],
+            name="report_agencies_received",
         ),
+        # The monitor's lists of one agency's cases ($or of lead, served by agency_status_due,
+        # and co-agencies).
         IndexModel(
             [("co_agencies", ASCENDING), ("received_at", ASCENDING)], name="co_agencies_received"
         ),

@@ -607,9 +607,7 @@ async def init_app(settings: WebSettings) -> web.Application:
     app.router.add_get(f"/open311/v2/requests.{fmt}", open311_requests)
     app.router.add_get(f"/open311/v2/requests/{{service_request_id}}.{fmt}", open311_request)
     app.router.add_get("/favicon.ico", favicon)
-    add_scoreboard(
-        app, store_key=STORE, config_dir=settings.config_dir, agency_name=app[AGENCY_NAMES]
-    )
+    add_scoreboard(app, store_key=STORE, agency_name=app[AGENCY_NAMES])
     app.router.add_static("/static", HERE / "static")
     return app
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import random
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pakn.reporting import (
     Period,
-    WorkingClock,
     build_report,
     case_list,
     percentile,
@@ -19,23 +16,16 @@ from pakn.reporting import (
 )
 from pakn.scope import Scope
 from pakn.store import Store
-from pakn.worktime import WorkCalendar
 from tests.pakn.reporting_cases import (
     CASES,
     EXPECTED,
     LIGHTS,
-    NOW,
     PERIOD,
     ROADS,
     insert_cases,
 )
 
 CONFIG = Path(__file__).parents[2] / "deploy" / "config" / "khanh-hoa"
-
-
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.from_config_dir(CONFIG)
 
 
 # --- pure -------------------------------------------------------------------------------
@@ -71,45 +61,12 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert percentile([0.0, 10.0], 0.9) == pytest.approx(9.0)
 
 
-def test_the_working_clock_counts_tet_as_no_office_time(calendar: WorkCalendar) -> None:
-    clock = WorkingClock.build(calendar, date(2026, 2, 9), date(2026, 3, 10))
-    tet = (date(2026, 2, 14) - clock.origin).days
-    assert clock.working[tet : tet + 9] == (0,) * 9
-    assert clock.cumulative_ms[tet + 9] - clock.cumulative_ms[tet] == 0
-    assert clock.day_ms == 8 * 3600 * 1000
-
-
 # --- in the store -----------------------------------------------------------------------
 
 
-async def test_the_store_counts_working_time_as_the_calendar_does(
-    store: Store, calendar: WorkCalendar
-) -> None:
-    """One aggregation evaluates W(b) - W(a) for random moments around Tết; each equals
-    WorkCalendar.working_time_between to the millisecond."""
-    rng = random.Random(14)
-    origin = date(2026, 2, 1)
-    clock = WorkingClock.build(calendar, origin, date(2026, 3, 31))
-    pairs: list[dict[str, Any]] = []
-    for i in range(300):
-        a = NOW - timedelta(days=37) + timedelta(minutes=rng.randrange(0, 40 * 24 * 60))
-        b = a + timedelta(minutes=rng.randrange(0, 20 * 24 * 60))
-        pairs.append({"i": i, "a": a, "b": b})
-    await store.db["clock_probe"].insert_many(pairs)
-    cursor = await store.db["clock_probe"].aggregate(
-        [{"$project": {"i": 1, "ms": clock.between("$a", "$b")}}, {"$sort": {"i": 1}}]
-    )
-    answers = {doc["i"]: doc["ms"] for doc in await cursor.to_list()}
-    for pair in pairs:
-        expected = calendar.working_time_between(pair["a"], pair["b"])
-        assert answers[pair["i"]] == expected // timedelta(milliseconds=1), pair
-
-
-async def test_every_figure_of_a_period_across_tet_and_a_month_end(
-    store: Store, calendar: WorkCalendar
-) -> None:
+async def test_every_figure_of_a_period_across_tet_and_a_month_end(store: Store) -> None:
     await insert_cases(store)
-    report = await build_report(store, calendar, PERIOD, now=NOW)
+    report = await build_report(store, PERIOD)
     assert report.totals == EXPECTED["totals"]
     assert report.on_time_rate == 3 / 5
     assert report.published_share == 3 / 5
@@ -149,11 +106,9 @@ async def test_every_figure_of_a_period_across_tet_and_a_month_end(
     assert as_json["from"] == "2026-02-09" and as_json["to"] == "2026-03-06"
 
 
-async def test_an_agency_sees_its_own_cases_lead_or_co(
-    store: Store, calendar: WorkCalendar
-) -> None:
+async def test_an_agency_sees_its_own_cases_lead_or_co(store: Store) -> None:
     await insert_cases(store)
-    report = await build_report(store, calendar, PERIOD, now=NOW, scope=Scope(ROADS))
+    report = await build_report(store, PERIOD, scope=Scope(ROADS))
     # Its four as lead and c5, which it co-handles.
     assert report.totals["received"] == 5
     assert report.totals["resolved"] == 4
@@ -161,41 +116,35 @@ async def test_an_agency_sees_its_own_cases_lead_or_co(
     assert report.agency == ROADS
     assert report.by_channel == {"app": 2, "email": 1, "hotline": 1, "web": 1}
     assert [row.key for row in report.by_agency] == [ROADS, LIGHTS]
-    nobody = await build_report(store, calendar, PERIOD, now=NOW, scope=Scope("\x00"))
+    nobody = await build_report(store, PERIOD, scope=Scope("\x00"))
     assert nobody.totals["received"] == 0 and nobody.by_agency == []
 
 
 async def test_each_case_list_adds_up_to_its_number_and_carries_nothing_personal(
-    store: Store, calendar: WorkCalendar
+    store: Store,
 ) -> None:
     codes = await insert_cases(store)
-    report = await build_report(store, calendar, PERIOD, now=NOW)
+    report = await build_report(store, PERIOD)
     for figure, number in report.totals.items():
-        rows = await case_list(store, calendar, PERIOD, figure, now=NOW)
+        rows = await case_list(store, PERIOD, figure)
         assert len(rows) == number, figure
-    late = await case_list(store, calendar, PERIOD, "late", now=NOW)
+    late = await case_list(store, PERIOD, "late")
     assert [row["tracking_code"] for row in late] == [codes["c2"], codes["c3"]]
     assert late[0]["rep_days"] == pytest.approx(6.3125)
-    roads_open = await case_list(
-        store, calendar, PERIOD, "open", now=NOW, dimension="agency", key=ROADS
-    )
+    roads_open = await case_list(store, PERIOD, "open", dimension="agency", key=ROADS)
     assert [row["tracking_code"] for row in roads_open] == [codes["c4"]]
-    untriaged = await case_list(
-        store, calendar, PERIOD, "received", now=NOW, dimension="field", key="none"
-    )
+    untriaged = await case_list(store, PERIOD, "received", dimension="field", key="none")
     assert len(untriaged) == 3
     for row in late + untriaged:
         text = repr(row)
         assert "Nguyễn" not in text and "0905123456" not in text and "example.vn" not in text
         assert "submitter" not in row and "content" not in row
     with pytest.raises(ValueError, match="unknown figure"):
-        await case_list(store, calendar, PERIOD, "everything", now=NOW)
+        await case_list(store, PERIOD, "everything")
 
 
-async def test_the_published_figures_are_the_published_cases_alone(
-    store: Store, calendar: WorkCalendar
-) -> None:
+async def test_the_published_figures_are_the_published_cases_alone(store: Store) -> None:
     await insert_cases(store)
-    report = await build_report(store, calendar, PERIOD, now=NOW, published_only=True)
+    report = await build_report(store, PERIOD, published_only=True)
     assert report.totals["received"] == report.totals["published"] == 3
     assert CASES["c1"]["status"] == "published"

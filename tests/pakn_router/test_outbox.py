@@ -61,7 +61,8 @@ async def test_killed_after_the_cases_before_publishing_the_restart_publishes_th
 ) -> None:
     submission = make_submission(LIGHT)
     case = await staged_as_the_router_does(store, router_settings, submission)
-    assert await repository.insert_new(store, [case]) == set()
+    calendar = WorkCalendar.from_config_dir(router_settings.config_dir)
+    assert await repository.insert_new(store, [case], calendar) == set()
     stored = [e.event for e in await repository.pending_outbox(store)]
     assert [e.event_id for e in stored] == [e.event_id for e in case.outbox]
 

@@ -80,6 +80,7 @@ async def perform(
             return Done(transition, False)
         update = repository.change_update(
             transition.case,
+            calendar=router.calendar,
             fields=fields,
             history_before=len(case.history),
             outbox_before=len(case.outbox),

@@ -426,7 +426,11 @@ async def perform(
         now = clock()
         kind = change(case, now)
         update = repository.change_update(
-            case, fields=CHANGED_FIELDS, history_before=history_before, outbox_before=outbox_before
+            case,
+            calendar=router.calendar,
+            fields=CHANGED_FIELDS,
+            history_before=history_before,
+            outbox_before=outbox_before,
         )
         made = case.outbox[outbox_before:]
         if await repository.update_with_events(store, guard, update, made, now):

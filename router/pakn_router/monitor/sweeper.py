@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pakn.report_facts import REPORT_ESCALATED, REPORT_OVERDUE
 from pakn.schema import Escalation, EventKind, HistoryEntry, Status, dump_for_store
 from pakn.store import Store
 from pakn_router import case_repository as repository
@@ -55,6 +56,8 @@ async def escalate_overdue(
                 "$set": {
                     "escalation": dump_for_store(case.escalation),
                     "overdue": True,
+                    REPORT_ESCALATED: 1,
+                    REPORT_OVERDUE: 1,
                     "updated_at": now,
                 },
                 "$push": {

@@ -12,14 +12,14 @@ from pathlib import Path
 from pymongo.errors import PyMongoError
 
 from pakn.province import ConfigError
-from pakn.reporting import Period, build_report
+from pakn.reporting import Period, report_for
 from pakn.scope import Scope
 from pakn.settings import CoreSettings
 from pakn.store import connect_store
 from pakn.territory import ProvinceConfig
-from pakn.worktime import WorkCalendar
 from pakn_router.monitor.views import Names
 from pakn_router.reports.export import Labels, report_csv, report_xlsx
+from pakn_router.reports.keeping import MAX_AGE
 
 EXIT_USAGE = 2
 EXIT_STORE = 3
@@ -40,14 +40,21 @@ def labels_for(config: ProvinceConfig) -> Labels:
 
 async def _report_bytes(args: argparse.Namespace, settings: CoreSettings, period: Period) -> bytes:
     config = ProvinceConfig.load(settings.config_dir)
-    calendar = WorkCalendar.from_config_dir(settings.config_dir)
     store = await connect_store(settings, appname="pakn-report")
     try:
-        report = await build_report(
-            store, calendar, period, now=datetime.now(UTC), scope=Scope(args.agency)
+        report = await report_for(
+            store, period, now=datetime.now(UTC), max_age=MAX_AGE, scope=Scope(args.agency)
         )
     finally:
         await store.close()
+    if report.counted_at is not None:
+        print(f"pakn report: as counted at {report.counted_at.isoformat()}", file=sys.stderr)
+    if report.without_facts:
+        print(
+            f"pakn report: {report.without_facts} case(s) stored without report facts are"
+            " counted as received only; the router writes them at its start",
+            file=sys.stderr,
+        )
     if args.format == "json":
         return (json.dumps(report.as_json(), ensure_ascii=False) + "\n").encode()
     labels = labels_for(config)

@@ -14,7 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pakn.reporting import CASE_LIST_FIELDS, NONE, ROW_FIGURES, Report, Row
+from pakn.report_facts import NONE
+from pakn.reporting import CASE_LIST_FIELDS, ROW_FIGURES, Report, Row
 from pakn.worktime import VIETNAM_TZ
 from pakn_router.reports import messages as t
 

@@ -11,6 +11,10 @@ PERIOD = "Từ ngày {start} đến ngày {end}"
 SCOPE_ALL = "Toàn tỉnh (tất cả cơ quan)"
 SCOPE_AGENCY = "Cơ quan: {name}"
 MADE_AT = "Lập lúc {when}"
+WITHOUT_FACTS = (
+    "{count} hồ sơ lưu trước khi có số liệu báo cáo đang được bổ sung: hiện chỉ được tính "
+    "vào số tiếp nhận. Xem lại báo cáo sau ít phút."
+)
 FROM = "Từ ngày"
 TO = "Đến ngày"
 AGENCY = "Cơ quan"

@@ -15,16 +15,18 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from pakn import loops
 from pakn.auth.users import AGENCY_ROLES
 from pakn.auth.web import require, staff_of
-from pakn.reporting import DIMENSIONS, FIGURES, Period, build_report, case_list, local_date
+from pakn.reporting import DIMENSIONS, FIGURES, Period, case_list, local_date, report_for
 from pakn.scope import Scope
 from pakn_router.monitor.common import READERS, json_response, scope_of
-from pakn_router.monitor.context import Monitor, monitor_of
+from pakn_router.monitor.context import MONITOR, Monitor, monitor_of
 from pakn_router.monitor.pages import PAGE_HEADERS
 from pakn_router.reports import export, views
 from pakn_router.reports import messages as t
 from pakn_router.reports.command import labels_for
+from pakn_router.reports.keeping import MAX_AGE, keep_counting
 
 HERE = Path(__file__).parent
 JINJA = web.AppKey("pakn_reports_jinja", jinja2.Environment)
@@ -117,13 +119,13 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         asked = _asked(request, monitor)
     except BadQuery as exc:
         return _render(request, {"t": t, "error": str(exc)}, status=400)
-    report = await build_report(
-        monitor.store, monitor.calendar, asked.period, now=now, scope=asked.scope
+    report = await report_for(
+        monitor.store, asked.period, now=monitor.clock(), max_age=MAX_AGE, scope=asked.scope
     )
     context = views.report_page(
         report,
         labels_for(monitor.config),
-        made_at=now,
+        made_at=report.counted_at or now,
         today=local_date(now),
         agencies=[(agency.code, agency.name) for agency in monitor.agencies],
         can_choose_agency=staff.role not in AGENCY_ROLES,
@@ -144,8 +146,8 @@ async def summary_download(request: web.Request) -> web.StreamResponse:
         asked = _asked(request, monitor)
     except BadQuery as exc:
         return _bad(str(exc))
-    report = await build_report(
-        monitor.store, monitor.calendar, asked.period, now=monitor.clock(), scope=asked.scope
+    report = await report_for(
+        monitor.store, asked.period, now=monitor.clock(), max_age=MAX_AGE, scope=asked.scope
     )
     labels = labels_for(monitor.config)
     body = (
@@ -168,10 +170,8 @@ async def cases_download(request: web.Request) -> web.StreamResponse:
         return _bad(str(exc))
     rows = await case_list(
         monitor.store,
-        monitor.calendar,
         asked.period,
         figure,
-        now=monitor.clock(),
         scope=asked.scope,
         dimension=dimension,
         key=request.query.get("ma") or None,
@@ -198,8 +198,8 @@ async def report_json(request: web.Request) -> web.StreamResponse:
         )
     except BadQuery as exc:
         return json_response({"errors": [{"code": "invalid", "message": str(exc)}]}, status=400)
-    report = await build_report(
-        monitor.store, monitor.calendar, asked.period, now=monitor.clock(), scope=asked.scope
+    report = await report_for(
+        monitor.store, asked.period, now=monitor.clock(), max_age=MAX_AGE, scope=asked.scope
     )
     return json_response(report.as_json())
 
@@ -218,3 +218,8 @@ def mount_reports(app: web.Application) -> None:
     app.router.add_get("/bao-cao/ho-so.{kind:csv|xlsx}", cases_download)
     app.router.add_get("/api/v1/report", report_json)
     app.router.add_static("/bao-cao/static/", HERE / "static")
+    loops.run_in_app(
+        app,
+        "router.kept_reports",
+        lambda: keep_counting(app[MONITOR].store, app[MONITOR].clock),
+    )

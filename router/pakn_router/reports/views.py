@@ -171,6 +171,11 @@ def report_page(
         ),
         "scope_text": scope,
         "made_at": t.MADE_AT.format(when=local_text(made_at)),
+        "without_facts": (
+            t.WITHOUT_FACTS.format(count=number(report.without_facts))
+            if report.without_facts
+            else None
+        ),
         "start": report.period.start.isoformat(),
         "end": report.period.end.isoformat(),
         "agency": report.agency or "",
