@@ -531,23 +531,8 @@ async def run() -> None:
     print(f"  raw aiohttp JSON echo              {echo:8.0f} req/s")
     print(f"  raw confirmed publish (quorum)     {publish:8.0f} msg/s")
     print(f"  raw journaled insert_one           {single:8.0f}/s, {single_after:.0f}/s at the end")
-    print(
-        ratio_line(
-            "  intake at saturation",
-            saturation,
-            single_base,
-            "raw single insert",
-            f"({saturation:.0f} req/s; {saturation / echo:.3f} × echo, "
-            f"{saturation / publish:.2f} × publish)",
-        )
-    )
-    for rate, (p50, p99, answers) in latencies.items():
-        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
-        refused = f", {answers.refused} answered 503" if answers.refused else ""
-        print(
-            f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
-            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
-        )
+    extra = f"; {saturation / echo:.3f} × echo, {saturation / publish:.2f} × publish"
+    print("\n".join(intake_lines(saturation, latencies, single_base, extra)))
     print("\n".join(drain_lines(drained, (bulk, bulk_after), (case_bulk, case_bulk_after), batch)))
     print(
         ratio_line(
@@ -624,26 +609,33 @@ async def run_drain() -> None:
     print(f"  peak RSS: router {router_rss:.0f} MB")
 
 
+#: Issue 18's target for the intake's p99 at 100 req/s offered.
+P99_TARGET = 0.05
+
+
 def intake_lines(
-    saturation: float, latencies: dict[int, tuple[float, float, Answers]], single_base: float
+    saturation: float,
+    latencies: dict[int, tuple[float, float, Answers]],
+    single_base: float,
+    extra: str = "",
 ) -> list[str]:
     """The intake's figures: throughput at saturation against the raw single insert, and
-    p50/p99 at each offered rate (with the ratio of p99 to the target)."""
+    p50/p99 at each offered rate, p99 also as a multiple of the 50 ms target."""
     lines = [
         ratio_line(
             "  intake at saturation",
             saturation,
             single_base,
             "raw single insert",
-            f"({saturation:.0f} req/s)",
+            f"({saturation:.0f} req/s{extra})",
         )
     ]
     for rate, (p50, p99, answers) in latencies.items():
-        verdict = "" if rate != 100 else ("  ✓ ≤ 50 ms" if p99 <= 0.05 else "  ✗ > 50 ms")
+        verdict = "" if rate != 100 else ("  ✓" if p99 <= P99_TARGET else "  ✗")
         refused = f", {answers.refused} answered 503" if answers.refused else ""
         lines.append(
             f"  intake at {rate:3d} req/s offered      p50 {p50 * 1e3:6.1f} ms  "
-            f"p99 {p99 * 1e3:6.1f} ms{verdict}{refused}"
+            f"p99 {p99 * 1e3:6.1f} ms = {p99 / P99_TARGET:4.2f} × 50 ms{verdict}{refused}"
         )
     return lines
 

@@ -448,7 +448,7 @@ def read_state(mail_dir: Path) -> DevMailState | None:
     path = mail_dir / STATE_FILE
     try:
         return DevMailState.from_json(path.read_text())
-    except (FileNotFoundError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError):
         return None
 
 
@@ -514,7 +514,9 @@ class DevMailbox:
         return self.state
 
     def stop(self) -> None:
-        (self.mail_dir / STATE_FILE).unlink(missing_ok=True)
+        # Never skipped: the servers below must stop even if the state file cannot go.
+        with contextlib.suppress(OSError):
+            (self.mail_dir / STATE_FILE).unlink(missing_ok=True)
         if self.sink is not None:
             self.sink.stop()
         if self.dovecot is not None:
@@ -531,7 +533,8 @@ def stop_left_behind(mail_dir: Path) -> int | None:
     state = read_state(mail_dir)
     if state is None or state.dovecot_pid is None or state.dovecot_root is None:
         return None
-    (mail_dir / STATE_FILE).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        (mail_dir / STATE_FILE).unlink(missing_ok=True)
     pid, root = state.dovecot_pid, Path(state.dovecot_root)
     if not pid_alive(pid) or str(root / "dovecot.conf") not in _cmdline(pid):
         shutil.rmtree(root, ignore_errors=True)

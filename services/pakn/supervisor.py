@@ -199,6 +199,24 @@ def _dev_mailbox(
     return devmail.DevMailbox(devmail.DevMailSettings())
 
 
+async def _start_mailbox(mailbox: devmail.DevMailbox, console: Console) -> str | None:
+    """Start the development mailbox and say where it is; its part of the ready line, or
+    None when it could not start (then `pakn email` is not started either)."""
+    try:
+        state = await asyncio.to_thread(mailbox.start)
+    except (RuntimeError, OSError) as exc:
+        log.error("the development mailbox did not start: %s", exc)
+        console.say(f"  {devmail.EMAIL_SERVICE:<9} not started: the development mailbox failed")
+        return None
+    console.say(
+        f"  mail      imap://{state.user}@{devmail.LOOPBACK}:{state.imap_port} "
+        f"(password in {mailbox.mail_dir / devmail.STATE_FILE}), "
+        f"smtp {devmail.LOOPBACK}:{state.smtp_port}  development mailbox "
+        f"(Dovecot); what `pakn email` sends is kept in {state.sent}"
+    )
+    return f"mail imap://{devmail.LOOPBACK}:{state.imap_port} → {state.sent}"
+
+
 async def run_up(settings: CoreSettings, services: dict[str, ServiceSpec]) -> int:
     """Run the whole stack in the foreground until Ctrl-C or SIGTERM.
 
@@ -283,21 +301,12 @@ async def _run(
         console.say(line)
     mail_ready: list[str] = []
     if mailbox is not None:
-        try:
-            state = await asyncio.to_thread(mailbox.start)
-        except (RuntimeError, OSError) as exc:
-            log.error("the development mailbox did not start: %s", exc)
-            console.say(f"  {devmail.EMAIL_SERVICE:<9} not started: the development mailbox failed")
+        started = await _start_mailbox(mailbox, console)
+        if started is None:
             children = [c for c in children if c.spec.name != devmail.EMAIL_SERVICE]
             mailbox = None
         else:
-            console.say(
-                f"  mail      imap://{state.user}@{devmail.LOOPBACK}:{state.imap_port} "
-                f"(password in {settings.var_dir / 'mail' / devmail.STATE_FILE}), "
-                f"smtp {devmail.LOOPBACK}:{state.smtp_port}  development mailbox "
-                f"(Dovecot); what `pakn email` sends is kept in {state.sent}"
-            )
-            mail_ready = [f"mail imap://{devmail.LOOPBACK}:{state.imap_port} → {state.sent}"]
+            mail_ready = [started]
     for child in children:
         console.say(f"  {child.spec.name:<9} {child.spec.url() or ''}  {child.spec.summary}")
     console.say("Ctrl-C stops everything.")

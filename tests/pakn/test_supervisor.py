@@ -285,3 +285,37 @@ async def test_a_busy_port_of_the_development_mailbox_names_its_variable(
     assert "PAKN_DEVMAIL_SMTP_PORT" in line and env["PAKN_DEVMAIL_SMTP_PORT"] in line
     assert not await answers(int(env["PAKN_DB_PORT"]))
     assert not listening(int(env["PAKN_DEVMAIL_IMAP_PORT"])), "Dovecot started anyway"
+
+
+async def test_a_mailbox_that_cannot_start_leaves_the_rest_of_the_stack_running(
+    tmp_path: Path, amqp_url: str
+) -> None:
+    if dovecot_binary() is None:
+        pytest.fail("dovecot is not installed: `apt-get install dovecot-imapd`")
+    env = _env(tmp_path, amqp_url)
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "mail").write_text("a file where the mailbox's folder should be")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pakn",
+        "up",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(90):
+            while not lines or "ready" not in lines[-1]:
+                line = (await process.stdout.readline()).decode()
+                assert line, f"pakn up ended: {lines}"
+                lines.append(line)
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 60) == 0
+    assert any("email     not started: the development mailbox failed" in x for x in lines)
+    assert "mail imap://" not in lines[-1] and "email http://" not in lines[-1]
+    assert f"127.0.0.1:{env['PAKN_WEB_PORT']}" in lines[-1]
+    assert not listening(int(env["PAKN_DEVMAIL_IMAP_PORT"]))
