@@ -5,8 +5,8 @@ The ratio shows what the report's work adds to reading the cases once in the sto
 expression, a missing index or a facet that re-reads the collection shows up as a larger
 ratio. Cases are generated here (random but seeded) as the router stores them — the Case
 and its report facts (pakn.report_facts) — written in large bulk batches to a fresh
-embedded store, the indexes of pakn.store built after the load (faster than keeping 16
-indexes up to date through it). Then, each as a ratio to the same pass: the year's report
+embedded store, the indexes of pakn.store built after the load (faster than keeping them
+up to date through it). Then, each as a ratio to the same pass: the year's report
 for everyone and for one agency, the year as the page serves it once the router has counted
 and kept it (pakn_router.reports.keeping) and its summary as XLSX, the year's list of late
 cases as CSV and XLSX, and the router's backfill of report facts for the last 10 % of the
