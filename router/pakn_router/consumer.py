@@ -169,6 +169,8 @@ class SubmissionRouter:
         #: Deliveries whose routing failed unexpectedly, tried again one by one when the
         #: worker restarts; with their attempts and last error, by submission id.
         self._held: list[Delivery] = []
+        #: Outbox entries being removed after their events were confirmed.
+        self._releases: set[asyncio.Task[None]] = set()
         self._attempts: dict[str, int] = {}
         self._errors: dict[str, str] = {}
         self.last_error: str | None = None
@@ -367,12 +369,16 @@ class SubmissionRouter:
         fresh = [s for s in _unique(submissions) if s.submission_id not in done]
 
         written: list[CaseEvent] = []
+        staged: list[str] = []
         new_cases: list[Case] = []
         for submission in fresh:
             if submission.in_reply_to is not None:
                 added = await self._add_followup(submission, now)
                 if added is not None:
-                    written += added
+                    entry, events = added
+                    if entry is not None and events:
+                        written += events
+                        staged.append(entry)
                     continue
             ahead = built.pop(submission.submission_id, None)
             case, classification = ahead or self._build_case(submission, now)
@@ -382,13 +388,31 @@ class SubmissionRouter:
         await self._mark_duplicates(new_cases, now)
         for case in new_cases:
             repository.name_events(case, case.submission_id)
-        staged = [e for case in new_cases for e in case.outbox]
-        await repository.stage_events(self.store, staged, now)
+        batch_events = [e for case in new_cases for e in case.outbox]
+        batch_entry = await repository.stage_events(self.store, batch_events, now)
+        if batch_entry is not None:
+            staged.append(batch_entry)
         stored_before = await repository.insert_new(self.store, new_cases, self.calendar)
-        # A case another router stored first: its entries (same ids) are that router's to
-        # publish, or the outbox flush's when it crashed.
+        # A case another router stored first: its events (same ids) are that router's to
+        # publish, or the outbox flush's when it crashed, so only ours leave the entry.
         written += [e for c in new_cases if c.submission_id not in stored_before for e in c.outbox]
-        await self.publish_written(written)
+        await self._publish(written)
+        # Off the batch's path: the acks need the events confirmed, not the entries gone
+        # (an entry left behind is published again later, and consumers dedupe by id).
+        self._release_later(staged, None if not stored_before else {e.event_id for e in written})
+
+    def _release_later(self, staged: Sequence[str], event_ids: set[str] | None) -> None:
+        if not staged:
+            return
+        task = asyncio.create_task(self._release(staged, event_ids))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _release(self, staged: Sequence[str], event_ids: set[str] | None) -> None:
+        try:
+            await repository.drop_events(self.store, staged, event_ids)
+        except Exception as exc:
+            log.warning("outbox entries %s stay (published again later): %s", staged, exc)
 
     def _build_case(self, submission: Submission, now: datetime) -> Built:
         """The new case of a submission (no store needed), and the classification that
@@ -420,9 +444,12 @@ class SubmissionRouter:
             case.outbox.clear()
             mark_duplicate(case, first[0], first[1], now)
 
-    async def _add_followup(self, submission: Submission, now: datetime) -> list[CaseEvent] | None:
+    async def _add_followup(
+        self, submission: Submission, now: datetime
+    ) -> tuple[str | None, list[CaseEvent]] | None:
         """Append to the case it replies to; a needs_info case is then routed. Returns the
-        events written with it, or None when there is no such case (routed on its own)."""
+        outbox entry and the events written with it (none, often), or None when there is no
+        such case (routed on its own)."""
         assert submission.in_reply_to is not None
         parent = await repository.find_case(self.store, submission.in_reply_to)
         if parent is None:
@@ -458,7 +485,9 @@ class SubmissionRouter:
         )
         update["$push"]["followups"] = dump_for_store(followup)
         made = parent.outbox[outbox_before:]
-        await repository.stage_events(self.store, made, now, cause=submission.submission_id)
+        entry = await repository.stage_events(
+            self.store, made, now, causes=[submission.submission_id]
+        )
         applied = await repository.update_case(
             self.store,
             {
@@ -471,15 +500,31 @@ class SubmissionRouter:
             # Another router added it first; its entries (the same ids) are published by it,
             # or by the outbox flush.
             log.info("follow-up %s already on %s", submission.submission_id, parent.tracking_code)
-            return []
-        return made
+            return entry, []
+        return entry, made
 
     # --- outbox -------------------------------------------------------------------------
 
-    async def publish_written(self, events: Sequence[CaseEvent]) -> None:
-        """Publish events whose change is stored (all confirmed), then drop their entries.
-        All in flight at once (the bus bounds them); on any failure every entry stays for
-        the retry or the flush, and a repeat publish is harmless (consumers dedupe by id)."""
+    async def publish_written(
+        self,
+        events: Sequence[CaseEvent],
+        staged: Sequence[str] | None = None,
+        *,
+        whole: bool = True,
+    ) -> None:
+        """Publish events whose write is stored (all confirmed), then remove them from the
+        outbox: the ``staged`` entries (by default the one holding exactly ``events``), whole
+        or only these events. All in flight at once (the bus bounds them); on any failure
+        every entry stays for the retry or the flush, and a repeat publish is harmless
+        (consumers dedupe by id)."""
+        if staged is None:
+            staged = [repository.staged_id(events)] if events else []
+        await self._publish(events)
+        await repository.drop_events(
+            self.store, staged, None if whole else {e.event_id for e in events}
+        )
+
+    async def _publish(self, events: Sequence[CaseEvent]) -> None:
         if not events:
             return
         await asyncio.gather(
@@ -487,7 +532,6 @@ class SubmissionRouter:
         )
         for case_event in events:
             metrics.EVENTS.labels(case_event.event.value).inc()
-        await repository.drop_events(self.store, [e.event_id for e in events])
 
     async def flush_outbox(
         self,
@@ -513,10 +557,12 @@ class SubmissionRouter:
         ready, orphans = repository.sort_outbox(
             entries, stored, self.clock() - repository.ORPHAN_AGE
         )
-        await self.publish_written(ready)
         if orphans:
-            log.warning("removing %d outbox entries whose change was never stored", len(orphans))
-            await repository.drop_events(self.store, orphans)
+            log.warning("removing %d outbox events whose write was never stored", len(orphans))
+        await self._publish(ready)
+        handled = {*(e.event_id for e in ready), *orphans}
+        touched = sorted({e.staged for e in entries if e.event.event_id in handled})
+        await repository.drop_events(self.store, touched, handled)
         return len(ready)
 
 

@@ -66,9 +66,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("co_agencies", ASCENDING), ("received_at", ASCENDING)], name="co_agencies_received"
         ),
+        # The monitor's search by a contact; the hotline's history of a caller.
         IndexModel([("submitter.phone", ASCENDING)], name="submitter_phone"),
         IndexModel([("submitter.email", ASCENDING)], name="submitter_email"),
-        # The router: exact repeats, follow-ups already applied, events not yet published.
+        # The router: exact repeats; follow-ups already applied (also the tracking page and
+        # the mail reconciler finding a follow-up's case). Every index here has its query
+        # (audited for issue 18): each one costs every case insert its entries.
         IndexModel(
             [("fingerprint", ASCENDING), ("received_at", ASCENDING)], name="fingerprint_received"
         ),
@@ -177,8 +180,8 @@ class Store:
 
     @property
     def outbox(self) -> AsyncCollection[Document]:
-        """Case events written before the change that made them, until the broker confirmed
-        them (pakn_router.case_repository): small, only ``_id`` (the event id) indexed."""
+        """Case events written before the write that makes them, one entry per write, until
+        the broker confirmed them (pakn_router.case_repository): small, no index but _id."""
         return self._db["outbox"]
 
     @property

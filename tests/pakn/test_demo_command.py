@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,8 @@ from pakn.commands.demo import (
     demo_letter,
     demo_mails,
     demo_reports,
+    phone_system_key,
+    phone_system_record,
     route_line,
 )
 from pakn.settings import CoreSettings
@@ -101,3 +104,26 @@ async def test_the_demo_makes_no_account_in_production(core_settings: CoreSettin
     production = core_settings.model_copy(update={"env": "production"})
     with pytest.raises(RuntimeError):
         await demo_agent(production)()
+
+
+def test_the_phone_systems_record_is_one_the_hotline_takes() -> None:
+    from pakn_hotline.calls import CallRecord
+
+    (call,) = [c for c in demo_calls() if c.get("via") == "phone-system"]
+    record = phone_system_record(call, "demo-0001", datetime(2026, 12, 7, 8, tzinfo=UTC))
+    parsed = CallRecord.model_validate(record)
+    assert parsed.caller_number == call["caller_number"]
+    assert parsed.ended_at is not None and parsed.ended_at > parsed.started_at
+    assert call["content"] in parsed.transcript[-1].text
+
+
+def test_the_phone_systems_key_is_the_configured_one_or_the_generated_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = CoreSettings(var_dir=tmp_path)
+    monkeypatch.delenv("PAKN_HOTLINE_API_KEY", raising=False)
+    assert phone_system_key(settings) is None
+    (tmp_path / "hotline_api_key").write_text("generated-key\n")
+    assert phone_system_key(settings) == "generated-key"
+    monkeypatch.setenv("PAKN_HOTLINE_API_KEY", "configured-key")
+    assert phone_system_key(settings) == "configured-key"

@@ -18,6 +18,7 @@ from pakn.bus import CASES_EXCHANGE, DEAD_QUEUE, SUBMISSIONS_QUEUE, Bus, declare
 from pakn.ids import new_tracking_code, submission_id
 from pakn.schema import Channel, Location, Problem, Submission, Submitter
 from pakn.store import Store
+from pakn_router import case_repository as repository
 from pakn_router.app import init_app
 from pakn_router.settings import RouterSettings
 from tests.fixtures.broker import QueueInspector
@@ -115,7 +116,12 @@ async def wait_for_case(
 async def waiting_events(store: Store, case: Mapping[str, Any]) -> int:
     """How many events of the stored ``case`` wait in the outbox (the broker has not
     confirmed them yet)."""
-    return await store.outbox.count_documents({"submission_id": case["submission_id"]})
+    sid = case["submission_id"]
+    return sum(
+        1
+        for entry in await repository.pending_outbox(store, submission_ids=[sid])
+        if entry.event.submission_id == sid
+    )
 
 
 async def raw_publish(amqp_url: str, body: bytes, routing_key: str = "submission.web") -> None:

@@ -684,7 +684,8 @@ async def test_the_sweeper_publishes_events_a_crash_left_in_an_outbox(
     assert swept.events_published == 1
     ((key, published),) = await case_events(events, sent.tracking_code)
     assert (key, published.event_id) == (f"case.assigned.{CITY_LIGHTS}", "evt-left-behind")
-    assert [doc["_id"] async for doc in store.outbox.find()] == ["evt-young-orphan"]
+    left = await repository.pending_outbox(store)
+    assert [entry.event.event_id for entry in left] == ["evt-young-orphan"]
 
 
 async def test_the_stream_tells_open_pages_what_happened(

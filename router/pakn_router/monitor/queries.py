@@ -182,8 +182,12 @@ async def find_case(store: Store, tracking_code: str, scope: Scope) -> dict[str,
     )
     if doc is not None:
         # Its events the broker has not confirmed yet wait in the outbox (a small collection).
-        waiting = store.outbox.find({"submission_id": doc["submission_id"]}, {"event": 1})
-        doc["outbox"] = [*(doc.get("outbox") or []), *[e["event"] async for e in waiting]]
+        sid = doc["submission_id"]
+        waiting = store.outbox.find({"submission_ids": sid}, {"events": 1})
+        doc["outbox"] = [
+            *(doc.get("outbox") or []),
+            *[e async for entry in waiting for e in entry["events"] if e["submission_id"] == sid],
+        ]
     return doc
 
 

@@ -179,21 +179,75 @@ def call_form(call: dict[str, str], csrf_token: str) -> dict[str, str]:
     }
 
 
-async def _call(
+def phone_system_record(call: dict[str, str], call_id: str, now: datetime) -> dict[str, Any]:
+    """What the phone system posts once a call ended: who called, when, what was said."""
+    return {
+        "call_id": call_id,
+        "caller_number": call["caller_number"],
+        "started_at": (now - timedelta(minutes=4)).isoformat(),
+        "ended_at": now.isoformat(),
+        "transcript": [
+            {"speaker": "agent", "start": 0, "end": 2, "text": "Tổng đài 1900 1023 xin nghe."},
+            {
+                "speaker": "caller",
+                "start": 2,
+                "end": 30,
+                "text": f"Tôi là {call['name']}. {call['content']}",
+            },
+        ],
+    }
+
+
+async def _opened_by_console(
     session: aiohttp.ClientSession, hotline: str, csrf: str, call: dict[str, str]
 ) -> str | None:
-    """One call logged as an agent does: the caller's number, the report, the read-back."""
-    html = {"Accept": "text/html"}
+    """The agent types the caller's number: the path of the call's first report."""
     async with session.post(
         f"{hotline}/cuoc-goi",
         data={"csrf_token": csrf, "caller_number": call["caller_number"]},
-        headers=html,
+        headers={"Accept": "text/html"},
         allow_redirects=False,
     ) as response:
         if response.status != 303:
             print(f"  ✗ the console did not open a call: {response.status}")
             return None
-        report = response.headers["Location"]
+        return response.headers["Location"]
+
+
+async def _opened_by_phone_system(
+    session: aiohttp.ClientSession, hotline: str, api_key: str, call: dict[str, str]
+) -> str | None:
+    """The phone system sends the call's record and transcript: the draft's console path."""
+    record = phone_system_record(call, f"demo-{uuid.uuid4().hex[:12]}", datetime.now(UTC))
+    async with session.post(
+        f"{hotline}/api/v1/calls", json=record, headers={"Authorization": f"Bearer {api_key}"}
+    ) as response:
+        if response.status != 201:
+            print(f"  ✗ the phone system's record was refused: {response.status}")
+            return None
+        return str((await response.json())["console_url"])
+
+
+async def _call(
+    session: aiohttp.ClientSession,
+    hotline: str,
+    csrf: str,
+    call: dict[str, str],
+    api_key: str | None,
+) -> str | None:
+    """One call logged as an agent does — opened by the agent, or by the phone system's
+    record — then the report's form and the code read back to the caller."""
+    by_phone_system = call.get("via") == "phone-system"
+    if by_phone_system and api_key is None:
+        print("  ✗ no PAKN_HOTLINE_API_KEY nor var/hotline_api_key: the phone system is skipped")
+        return None
+    if by_phone_system and api_key is not None:
+        report = await _opened_by_phone_system(session, hotline, api_key, call)
+    else:
+        report = await _opened_by_console(session, hotline, csrf, call)
+    if report is None:
+        return None
+    html = {"Accept": "text/html"}
     async with session.post(
         f"{hotline}{report}", data=call_form(call, csrf), headers=html, allow_redirects=False
     ) as response:
@@ -207,13 +261,14 @@ async def _call(
         print("  ✗ the console showed no code to read back")
         return None
     code = match.group(1).replace(" ", "")
+    how = "phone system" if by_phone_system else "call"
     print(
-        f"  → {format_tracking_code(code)}  (call {call['caller_number']}) {call['content'][:50]}…"
+        f"  → {format_tracking_code(code)}  ({how} {call['caller_number']}) {call['content'][:50]}…"
     )
     return code
 
 
-async def _calls(hotline: str, agent: AgentLogin) -> Sent:
+async def _calls(hotline: str, agent: AgentLogin, api_key: str | None) -> Sent:
     # A session of its own: its cookie jar keeps the login, also from a bare IP address.
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(
@@ -233,11 +288,11 @@ async def _calls(hotline: str, agent: AgentLogin) -> Sent:
                 print(f"  ✗ the hotline refused the demo agent: {response.status}")
                 return {}
             csrf = str((await response.json())["csrf_token"])
-        print(f"Logging {len(demo_calls())} call through {hotline}/ as {username} (hotline):")
+        print(f"Logging {len(demo_calls())} calls through {hotline}/ as {username} (hotline):")
         return {
             code: "hotline"
             for call in demo_calls()
-            if (code := await _call(session, hotline, csrf, call)) is not None
+            if (code := await _call(session, hotline, csrf, call, api_key)) is not None
         }
 
 
@@ -404,6 +459,7 @@ async def run_demo(
     *,
     hotline: str | None = None,
     agent: AgentLogin | None = None,
+    hotline_api_key: str | None = None,
     mailbox: devmail.DevMailState | None = None,
 ) -> int:
     """Send the demo through every channel given and show where each case went; 0 when
@@ -417,13 +473,25 @@ async def run_demo(
         if chatbot is not None:
             sent |= await _chats(session, chatbot)
         if hotline is not None and agent is not None:
-            sent |= await _calls(hotline, agent)
+            sent |= await _calls(hotline, agent, hotline_api_key)
         if mailbox is not None:
             sent |= await _mails(mailbox, wait)
         print("Routing:")
         await _follow(session, base, sent, wait)
         print(f"Follow any of them at {base}/tra-cuu?ma=<code>")
     return 0 if sent else 1
+
+
+def phone_system_key(settings: CoreSettings) -> str | None:
+    """The phone system's Bearer key as a local simulator finds it: PAKN_HOTLINE_API_KEY, or
+    the one `pakn hotline` generated in dev into the var folder."""
+    configured = os.environ.get("PAKN_HOTLINE_API_KEY")
+    if configured:
+        return configured
+    try:
+        return (settings.var_dir / "hotline_api_key").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _local_url(variable: str, default_port: int) -> str:
@@ -451,6 +519,7 @@ def run(args: argparse.Namespace) -> int:
                 None if args.no_chat else chatbot,
                 hotline=None if args.no_call else hotline,
                 agent=demo_agent(settings),
+                hotline_api_key=phone_system_key(settings),
                 mailbox=mailbox,
             )
         )

@@ -4,10 +4,11 @@ keep its attachments, publish it with confirm, and only then give the code (DESI
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -87,7 +88,8 @@ class Accepted:
 
 def body_hash(report: Report, uploads: Sequence[Upload]) -> str:
     """What a retry must repeat to count as the same report (IdempotencyConflict otherwise)."""
-    body: dict[str, Any] = asdict(report)
+    # The fields as they are (all plain values): asdict() would deep-copy each one first.
+    body: dict[str, Any] = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
     body["occurred_at"] = report.occurred_at.isoformat() if report.occurred_at else None
     body["attachments"] = sorted(upload.sha256 for upload in uploads)
     return body_sha256(body)
