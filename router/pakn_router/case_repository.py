@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pakn.report_facts import FACTS_VERSION, REPORT, REPORT_OVERDUE, report_facts
@@ -57,6 +56,8 @@ ORPHAN_AGE = timedelta(hours=1)
 #: Cases the report-facts backfill reads and writes at a time: small enough that the
 #: router's own writes interleave with it.
 BACKFILL_BATCH = 500
+#: Times the backfill reads again a case changed between its reading and its writing.
+BACKFILL_ATTEMPTS = 3
 
 
 class CaseConflict(Exception):
@@ -420,9 +421,10 @@ async def backfill_report_facts(
     they existed, or with an older FACTS_VERSION), in batches; returns how many.
 
     Each write is guarded by what the facts were computed from (status, overdue flag, last
-    change), so a case the router changed meanwhile keeps the facts its own write set. A
-    document that is not a readable Case is logged and left (the Department's report counts
-    it as received without facts). Resumable: a restart finds only what is left.
+    change), so a case the router changed meanwhile keeps the facts its own write set (and is
+    read again and tried again: see ``_write_facts``). A document that is not a readable
+    Case is logged and left (the Department's report counts it as received without facts).
+    Resumable: a restart finds only what is left.
     """
     written = 0
     # One cursor, read a batch at a time: one pass over the collection (the store has no
@@ -438,16 +440,38 @@ async def backfill_report_facts(
 
 
 async def _write_facts(store: Store, calendar: WorkCalendar, docs: Sequence[Document]) -> int:
-    operations = []
+    """Write the facts of ``docs``; those changed since they were read (the sweeper's start-up
+    sweep marking them overdue, say) are read again and tried again, a few times."""
+    written = 0
+    for _attempt in range(BACKFILL_ATTEMPTS):
+        if not docs:
+            break
+        wrote, unreadable = await _write_facts_once(store, calendar, docs)
+        written += len(wrote)
+        left = [doc["_id"] for doc in docs if doc["_id"] not in wrote | unreadable]
+        query = {"_id": {"$in": left}, f"{REPORT}.v": {"$ne": FACTS_VERSION}}
+        docs = await store.cases.find(query).to_list() if left else []
+    return written
+
+
+async def _write_facts_once(
+    store: Store, calendar: WorkCalendar, docs: Sequence[Document]
+) -> tuple[set[Any], set[Any]]:
+    """(ids of the documents whose facts were written, guarded by what they were computed
+    from; ids of those that are not a readable Case: logged and left)."""
+    wrote: set[Any] = set()
+    unreadable: set[Any] = set()
     for doc in docs:
         try:
             facts = report_facts(case_from_document(doc), calendar)
         except (ValidationError, ValueError) as exc:
             log.warning("case %s has no report facts: %s", doc.get("tracking_code"), exc)
+            unreadable.add(doc["_id"])
             continue
         guard = {key: doc.get(key) for key in ("status", "overdue", "updated_at")}
-        operations.append(UpdateOne({"_id": doc["_id"], **guard}, {"$set": {REPORT: facts}}))
-    if not operations:
-        return 0
-    result = await store.cases.bulk_write(operations, ordered=False)
-    return result.modified_count
+        result = await store.cases.update_one(
+            {"_id": doc["_id"], **guard}, {"$set": {REPORT: facts}}
+        )
+        if result.modified_count:
+            wrote.add(doc["_id"])
+    return wrote, unreadable

@@ -3,19 +3,25 @@ for cases stored before they existed (the backfill), so a report only adds them 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import pytest
+from aiohttp.web import Application
 
 from pakn.report_facts import FACTS_VERSION, REPORT, report_facts
-from pakn.reporting import build_report
+from pakn.reporting import REPORT_CACHE, build_report
 from pakn.schema import Case, HistoryEntry, Status
 from pakn.store import Store
 from pakn.territory import ProvinceConfig
 from pakn_router import case_repository as repository
+from pakn_router.app import init_app
 from pakn_router.monitor.sweeper import escalate_overdue
 from pakn_router.reports import views
 from pakn_router.reports.command import labels_for
+from pakn_router.settings import RouterSettings
+from tests.fixtures.broker import QueueInspector
 from tests.pakn.reporting_cases import (
     CALENDAR,
     CASES,
@@ -27,6 +33,7 @@ from tests.pakn.reporting_cases import (
     at,
     insert_cases,
 )
+from tests.pakn_router.conftest import RouterClient
 
 
 async def test_the_backfill_gives_older_cases_their_facts_and_the_report_its_figures(
@@ -133,3 +140,26 @@ async def test_the_page_says_how_many_cases_still_wait_for_their_facts(store: St
         can_choose_agency=True,
     )
     assert context["without_facts"] is None
+
+
+async def test_the_router_writes_missing_facts_and_counts_the_kept_reports_at_its_start(
+    aiohttp_client: Callable[[Application], Awaitable[RouterClient]],
+    router_settings: RouterSettings,
+    store: Store,
+    events: QueueInspector,
+) -> None:
+    # c11 is past its deadline: the sweeper's start-up sweep marks it overdue while the
+    # backfill runs, which must then read it again rather than leave it without facts.
+    await insert_cases(store, with_facts=False)
+    router = await aiohttp_client(await init_app(router_settings))
+    async with asyncio.timeout(30):
+        while await store.cases.count_documents({f"{REPORT}.v": FACTS_VERSION}) < len(CASES):
+            await asyncio.sleep(0.1)
+        while not await store.db[REPORT_CACHE].count_documents({}):
+            await asyncio.sleep(0.1)
+    # The sweep found c11 (assigned, due 9/3) overdue too, today.
+    overdue = EXPECTED["totals"]["overdue"] + 1
+    assert (await build_report(store, PERIOD)).totals == EXPECTED["totals"] | {"overdue": overdue}
+    health = await router.get("/healthz")
+    body = await health.json()
+    assert health.status == 200, body
