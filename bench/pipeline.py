@@ -17,6 +17,7 @@ router drain ≥ 0.5 × raw bulk insert; every service ≤ 150 MB RSS under load
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import statistics
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -231,6 +232,28 @@ def make_vhost() -> str:
         check=True,
     )
     return name
+
+
+@contextlib.asynccontextmanager
+async def bench_stack() -> AsyncIterator[Stack]:
+    """A vhost, the store (``PAKN_MONGODB_URL`` or an embedded one) and a place for the
+    services, all removed afterwards, whatever the run did."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mongodb_url = os.environ.get("PAKN_MONGODB_URL")
+        embedded = None
+        if not mongodb_url:
+            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
+            mongodb_url = embedded.url
+        vhost = make_vhost()
+        stack = Stack(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", mongodb_url, Path(tmp) / "var")
+        try:
+            yield stack
+        finally:
+            for service in list(stack.processes):
+                await stack.stop(service)
+            if embedded is not None:
+                await embedded.stop()
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
 
 # --- raw stages -----------------------------------------------------------------------------
@@ -499,36 +522,20 @@ def ratio_line(name: str, value: float, base: float, base_name: str, note: str =
 async def run() -> None:
     docs = case_documents(DRAIN_COUNT)
     batch = RouterSettings().router_batch_size
-    with tempfile.TemporaryDirectory() as tmp:
-        external = os.environ.get("PAKN_MONGODB_URL")
-        embedded = None
-        if external:
-            mongodb_url = external
-        else:
-            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
-            mongodb_url = embedded.url
-        vhost = make_vhost()
-        amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-        stack = Stack(amqp_url, mongodb_url, Path(tmp) / "var")
-        try:
-            echo = await raw_echo()
-            publish = await raw_publish(amqp_url)
-            single, bulk = await raw_inserts(mongodb_url)
-            saturation, latencies, web_rss = await intake(stack)
-            case_bulk = await raw_case_bulk(mongodb_url, docs, batch)
-            drained, router_rss = await drain(stack)
-            case_bulk_after = await raw_case_bulk(mongodb_url, docs, batch)
-            road, road_web_rss, road_router_rss = await whole_road(stack)
-            # Baselines again, minutes later: a drifting machine shows as two numbers.
-            single_after, bulk_after = await raw_inserts(mongodb_url)
-        finally:
-            for service in list(stack.processes):
-                await stack.stop(service)
-            if embedded is not None:
-                await embedded.stop()
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    async with bench_stack() as stack:
+        mongodb_url, amqp_url = stack.mongodb_url, stack.amqp_url
+        echo = await raw_echo()
+        publish = await raw_publish(amqp_url)
+        single, bulk = await raw_inserts(mongodb_url)
+        saturation, latencies, web_rss = await intake(stack)
+        case_bulk = await raw_case_bulk(mongodb_url, docs, batch)
+        drained, router_rss = await drain(stack)
+        case_bulk_after = await raw_case_bulk(mongodb_url, docs, batch)
+        road, road_web_rss, road_router_rss = await whole_road(stack)
+        # Baselines again, minutes later: a drifting machine shows as two numbers.
+        single_after, bulk_after = await raw_inserts(mongodb_url)
     single_base = statistics.median([single, single_after])
-    store_name = "MongoDB" if external else "the embedded SecantusDB"
+    store_name = "MongoDB" if os.environ.get("PAKN_MONGODB_URL") else "the embedded SecantusDB"
     print(f"pipeline on {store_name} (raw stages are baselines; rates illustrative)")
     print(f"  raw aiohttp JSON echo              {echo:8.0f} req/s")
     print(f"  raw confirmed publish (quorum)     {publish:8.0f} msg/s")
@@ -590,33 +597,18 @@ async def run_drain() -> None:
     before and after, the drain in between, on the same store."""
     docs = case_documents(DRAIN_COUNT)
     batch = RouterSettings().router_batch_size
-    with tempfile.TemporaryDirectory() as tmp:
-        external = os.environ.get("PAKN_MONGODB_URL")
-        embedded = None
-        if external:
-            mongodb_url = external
-        else:
-            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
-            mongodb_url = embedded.url
-        vhost = make_vhost()
-        stack = Stack(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", mongodb_url, Path(tmp) / "var")
-        try:
-            _, bulk = await raw_inserts(mongodb_url)
-            # Rounds alternated with the raw stage, medians of each: the shared machine's
-            # load moves both sides.
-            raws = [await raw_case_bulk(mongodb_url, docs, batch)]
-            drains: list[float] = []
-            for _round in range(DRAIN_ROUNDS):
-                rate, router_rss = await drain(stack)
-                drains.append(rate)
-                raws.append(await raw_case_bulk(mongodb_url, docs, batch))
-            _, bulk_after = await raw_inserts(mongodb_url)
-        finally:
-            for service in list(stack.processes):
-                await stack.stop(service)
-            if embedded is not None:
-                await embedded.stop()
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    async with bench_stack() as stack:
+        mongodb_url = stack.mongodb_url
+        _, bulk = await raw_inserts(mongodb_url)
+        # Rounds alternated with the raw stage, medians of each: the shared machine's
+        # load moves both sides.
+        raws = [await raw_case_bulk(mongodb_url, docs, batch)]
+        drains: list[float] = []
+        for _round in range(DRAIN_ROUNDS):
+            rate, router_rss = await drain(stack)
+            drains.append(rate)
+            raws.append(await raw_case_bulk(mongodb_url, docs, batch))
+        _, bulk_after = await raw_inserts(mongodb_url)
     drained = statistics.median(drains)
     print(
         f"  rounds: drain {', '.join(f'{r:.0f}' for r in drains)}/s, raw case bulk "
@@ -670,26 +662,10 @@ def intake_lines(
 async def run_intake() -> None:
     """The intake's part alone (``python -m bench.pipeline intake``): the raw single insert
     before and after, the intake in between, on the same store."""
-    with tempfile.TemporaryDirectory() as tmp:
-        external = os.environ.get("PAKN_MONGODB_URL")
-        embedded = None
-        if external:
-            mongodb_url = external
-        else:
-            embedded = await ensure_embedded_store(free_port(), Path(tmp) / "db")
-            mongodb_url = embedded.url
-        vhost = make_vhost()
-        stack = Stack(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", mongodb_url, Path(tmp) / "var")
-        try:
-            single, _ = await raw_inserts(mongodb_url)
-            saturation, latencies, web_rss = await intake(stack)
-            single_after, _ = await raw_inserts(mongodb_url)
-        finally:
-            for service in list(stack.processes):
-                await stack.stop(service)
-            if embedded is not None:
-                await embedded.stop()
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    async with bench_stack() as stack:
+        single, _ = await raw_inserts(stack.mongodb_url)
+        saturation, latencies, web_rss = await intake(stack)
+        single_after, _ = await raw_inserts(stack.mongodb_url)
     print(f"  raw journaled insert_one           {single:8.0f}/s, {single_after:.0f}/s at the end")
     print("\n".join(intake_lines(saturation, latencies, statistics.median([single, single_after]))))
     print(f"  peak RSS: web {web_rss:.0f} MB")
