@@ -179,6 +179,12 @@ class Store:
         return self._db["case_event_receipts"]
 
     @property
+    def backfills(self) -> AsyncCollection[Document]:
+        """One document per backfill that finished (pakn_router.case_repository): what the
+        next start need not do again."""
+        return self._db["backfills"]
+
+    @property
     def outbox(self) -> AsyncCollection[Document]:
         """Case events written before the write that makes them, one entry per write, until
         the broker confirmed them (pakn_router.case_repository): small, no index but _id."""

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp.web import Application
 
+from pakn.ids import new_tracking_code
 from pakn.report_facts import FACTS_VERSION, REPORT, report_facts
 from pakn.reporting import REPORT_CACHE, build_report
 from pakn.schema import Case, HistoryEntry, Status
@@ -57,6 +58,24 @@ async def test_the_backfill_gives_older_cases_their_facts_and_the_report_its_fig
     assert after.handling.median == pytest.approx(EXPECTED["handling"]["median"])
     # Done: a second run (the next start) finds nothing left to write.
     assert await repository.backfill_report_facts(store, CALENDAR) == 0
+
+
+async def test_a_finished_backfill_is_not_run_again_at_the_next_start(store: Store) -> None:
+    await insert_cases(store, leave_out=("before", "after"), with_facts=False)
+    assert await repository.backfill_report_facts(store, CALENDAR) == 10
+    done = await store.backfills.find_one({"_id": repository.FACTS_BACKFILL})
+    assert done is not None and done["version"] == FACTS_VERSION and done["written"] == 10
+    # A case without facts now could only come from an older router (a downgrade): the next
+    # start does not read every case to find it; a new FACTS_VERSION (here: the record
+    # gone) runs the pass again.
+    legacy = CASES["c11"] | {
+        "submission_id": "web:" + "f" * 32,
+        "tracking_code": new_tracking_code(),
+    }
+    await store.cases.insert_one(dict(legacy))
+    assert await repository.backfill_report_facts(store, CALENDAR) == 0
+    await store.backfills.delete_many({})
+    assert await repository.backfill_report_facts(store, CALENDAR) == 1
 
 
 async def test_facts_of_an_older_version_are_written_again(store: Store) -> None:
