@@ -242,24 +242,10 @@ async def test_a_store_left_running_earlier_is_stopped_with_the_stack(
     env = _env(tmp_path, amqp_url)
     left = await ensure_embedded_store(int(env["PAKN_DB_PORT"]), tmp_path / "var" / "db")
     assert left.started_by_us and left.pid is not None
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pakn",
-        "up",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await _pakn_up(env)
     try:
-        assert process.stdout is not None
-        seen = b""
-        async with asyncio.timeout(90):
-            while b"ready" not in seen:
-                line = await process.stdout.readline()
-                assert line, seen
-                seen += line
-        assert b"left running earlier" in seen
+        lines = await _until_ready(process)
+        assert any("left running earlier" in line for line in lines)
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 60) == 0
     finally:
@@ -295,7 +281,21 @@ async def test_a_mailbox_that_cannot_start_leaves_the_rest_of_the_stack_running(
     env = _env(tmp_path, amqp_url)
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "mail").write_text("a file where the mailbox's folder should be")
-    process = await asyncio.create_subprocess_exec(
+    process = await _pakn_up(env)
+    try:
+        lines = await _until_ready(process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 60) == 0
+    assert any("email     not started: the development mailbox failed" in x for x in lines)
+    assert "mail imap://" not in lines[-1] and "email http://" not in lines[-1]
+    assert f"127.0.0.1:{env['PAKN_WEB_PORT']}" in lines[-1]
+    assert not listening(int(env["PAKN_DEVMAIL_IMAP_PORT"]))
+
+
+async def _pakn_up(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`pakn up` with its stdout to read (its log on stderr dropped)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "pakn",
@@ -304,18 +304,15 @@ async def test_a_mailbox_that_cannot_start_leaves_the_rest_of_the_stack_running(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
+
+
+async def _until_ready(process: asyncio.subprocess.Process) -> list[str]:
+    """What `pakn up` printed up to its ready line (failing when it ends before)."""
     assert process.stdout is not None
     lines: list[str] = []
-    try:
-        async with asyncio.timeout(90):
-            while not lines or "ready" not in lines[-1]:
-                line = (await process.stdout.readline()).decode()
-                assert line, f"pakn up ended: {lines}"
-                lines.append(line)
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(process.wait(), 60) == 0
-    assert any("email     not started: the development mailbox failed" in x for x in lines)
-    assert "mail imap://" not in lines[-1] and "email http://" not in lines[-1]
-    assert f"127.0.0.1:{env['PAKN_WEB_PORT']}" in lines[-1]
-    assert not listening(int(env["PAKN_DEVMAIL_IMAP_PORT"]))
+    async with asyncio.timeout(90):
+        while not lines or "ready" not in lines[-1]:
+            line = (await process.stdout.readline()).decode()
+            assert line, f"pakn up ended: {lines}"
+            lines.append(line)
+    return lines
