@@ -84,11 +84,18 @@ def store_url(port: int) -> str:
 
 
 def secantus_command(port: int, paths: StorePaths) -> list[str]:
-    """The command line that starts the store (``--config`` always explicit)."""
+    """The command line that starts the store (``--config`` always explicit).
+
+    SecantusDB's own server through :mod:`pakn.secantus_server`, which carries a fix for its
+    index catalogue reads. ``--standalone``: by default SecantusDB poses as a one-node replica
+    set and writes an oplog entry (the whole document, BSON-encoded) beside every write, for
+    change streams; nothing here opens one (no change streams, no transactions), and the
+    oplog was a third of the store's time per case (issue 18)."""
     return [
         sys.executable,
         "-m",
-        "secantus",
+        "pakn.secantus_server",
+        "--standalone",
         "--host",
         HOST,
         "--port",

@@ -101,7 +101,7 @@ def test_files_sit_beside_the_store_folder() -> None:
 def test_command_names_its_own_config_file() -> None:
     paths = StorePaths.beside(Path("/srv/pakn/var/db"))
     command = secantus_command(27018, paths)
-    assert command[:3] == [sys.executable, "-m", "secantus"]
+    assert command[:4] == [sys.executable, "-m", "pakn.secantus_server", "--standalone"]
     assert command[command.index("--config") + 1] == str(paths.config)
     assert command[command.index("--storage-path") + 1] == "/srv/pakn/var/db"
     assert command[command.index("--port") + 1] == "27018"
