@@ -47,6 +47,15 @@ PART_DEFAULT_HOURS: dict[PartOfDay, int] = {
     "toi": 20,
     "dem": 23,
 }
+#: When each part of the day begins: "sáng nay" said at 6:30 is earlier this morning (then),
+#: not 8:00, still ahead; "chiều nay" said at 7:00 has not begun and stays ahead.
+PART_START_HOURS: dict[PartOfDay, int] = {
+    "sang": 5,
+    "trua": 11,
+    "chieu": 13,
+    "toi": 18,
+    "dem": 22,
+}
 #: A date without a year that would lie further ahead than this is last year's.
 _YEAR_TOLERANCE = timedelta(days=1)
 
@@ -390,6 +399,9 @@ def _compose(reading: _Reading, local_now: datetime) -> TimeMatch:
             return TimeMatch(moment.astimezone(UTC), "day", start, end)
         hour = PART_DEFAULT_HOURS[reading.part]
         moment = datetime.combine(reading.day, time(hour), VIETNAM_TZ)
+        begun = datetime.combine(reading.day, time(PART_START_HOURS[reading.part]), VIETNAM_TZ)
+        if begun <= local_now < moment:
+            moment = local_now.replace(second=0, microsecond=0)
         return TimeMatch(moment.astimezone(UTC), "part", start, end)
     hour, shift = _hour_in(reading.part, reading.clock[0])
     clock = time(hour, reading.clock[1])

@@ -127,12 +127,25 @@ def test_a_date_without_year_ahead_of_today_is_last_years() -> None:
 
 
 def test_the_result_is_utc_and_respects_the_province_day() -> None:
-    # 23:30 UTC on 2 December is 06:30 on 3 December in Khánh Hòa: "sáng nay" is the 3rd.
-    now = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
-    found = find_time("sáng nay", now=now)
+    # 03:00 UTC on 3 December is 10:00 in Khánh Hòa: "sáng nay" is 8:00 on the 3rd.
+    found = find_time("sáng nay", now=datetime(2026, 12, 3, 3, 0, tzinfo=UTC))
     assert found is not None and found.at == datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="aware"):
         find_time("sáng nay", now=datetime(2026, 12, 3, 10))
+
+
+def test_a_part_of_today_already_begun_is_never_ahead_of_now() -> None:
+    # 23:30 UTC on 2 December is 06:30 on 3 December in Khánh Hòa: the morning has begun, so
+    # "sáng nay" is earlier this morning (taken as now), not 8:00, which is still ahead.
+    now = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
+    found = find_time("sáng nay đèn bị tắt", now=now)
+    assert found is not None and (found.at, found.precision) == (now, "part")
+    # The afternoon has not begun at 6:30: "chiều nay" stays ahead (the channels say a time
+    # cannot be in the future), and "tối qua" is yesterday evening whatever the hour.
+    afternoon = find_time("chiều nay", now=now)
+    assert afternoon is not None and afternoon.at == datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    evening = find_time("tối qua", now=now)
+    assert evening is not None and evening.at == datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
