@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -45,6 +45,8 @@ PROVINCE = web.AppKey("province", ProvinceConfig)
 CHATBOT = web.AppKey("chatbot", Chatbot)
 INBOX = web.AppKey("inbox", inbox.InboxWorker)
 SENDER = web.AppKey("sender", OutboxSender)
+#: The moment a citizen's message is read at ("sáng nay", "lúc 3 giờ" are read against it).
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 
 #: A webhook body larger than this is no chat message (Meta batches, but not megabytes).
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -214,6 +216,7 @@ async def _chatbot(app: web.Application) -> AsyncIterator[None]:
             retention=timedelta(days=90),
             abandon_after=timedelta(hours=settings.session_idle_hours),
             wake=sender.wake.set,
+            clock=app[CLOCK],
         )
         app[CHATBOT], app[SENDER] = chatbot, sender
         app[INBOX] = inbox.InboxWorker(store, chatbot.handle)
@@ -253,11 +256,19 @@ async def _sweep(app: web.Application) -> None:
         await asyncio.sleep(interval)
 
 
-async def init_app(settings: ChatbotSettings) -> web.Application:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def init_app(
+    settings: ChatbotSettings, *, clock: Callable[[], datetime] = _utc_now
+) -> web.Application:
+    """The chatbot; ``clock`` for a test that plays conversations at a set hour of the day."""
     app = http.new_service_app(
         "chatbot", trusted_proxies=settings.trusted_proxies, client_max_size=MAX_WEBHOOK_BYTES
     )
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[PROVINCE] = load_province(settings.config_dir)
     connections.connect(app, settings, name="pakn-chatbot")
     app.cleanup_ctx.append(_chatbot)

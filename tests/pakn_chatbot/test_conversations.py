@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,22 @@ def _conversations() -> list[dict[str, Any]]:
 CONVERSATIONS = _conversations()
 
 
+def _evening_clock() -> Callable[[], datetime]:
+    """Real time moved back to the latest 21:00 in Khánh Hòa: the citizens' "sáng nay" and
+    "chiều nay lúc 3 giờ" then lie behind their "now" at whatever hour the suite runs (at
+    7:00 "chiều nay lúc 3 giờ" is rightly refused as ahead)."""
+    local = datetime.now(VIETNAM_TZ)
+    evening = local.replace(hour=21, minute=0, second=0, microsecond=0)
+    if evening > local:
+        evening -= timedelta(days=1)
+    shift = local - evening
+    return lambda: datetime.now(UTC) - shift
+
+
+#: The conversations' clock (the chatbot's, and what their cases are checked against).
+CLOCK = _evening_clock()
+
+
 def test_there_are_enough_conversations_of_every_kind() -> None:
     kinds = {c["kind"] for c in CONVERSATIONS}
     assert len(CONVERSATIONS) >= 25
@@ -90,7 +106,7 @@ async def played(
             platforms.photos["notes.txt"] = b"ghi chu, khong phai anh"
             settings = chatbot_test_settings(url, amqp_url, var / "chatbot", platforms)
             router = TestServer(await init_router(router_settings))
-            chat = TestClient(TestServer(await init_app(settings)))
+            chat = TestClient(TestServer(await init_app(settings, clock=CLOCK)))
             await router.start_server()
             await chat.start_server()
             try:
@@ -180,7 +196,7 @@ def _check_case(case: dict[str, Any], expected: dict[str, Any]) -> None:
         assert case["submitter"]["phone"] == expected["phone"]
     if "occurred_day" in expected:
         occurred = case["occurred_at"].replace(tzinfo=UTC).astimezone(VIETNAM_TZ)
-        today = datetime.now(VIETNAM_TZ).date()
+        today = CLOCK().astimezone(VIETNAM_TZ).date()
         # A conversation played across midnight reads "hôm qua" from the day it started.
         assert (today - occurred.date()).days in {
             expected["occurred_day"],
@@ -197,4 +213,4 @@ def _check_case(case: dict[str, Any], expected: dict[str, Any]) -> None:
         assert case["confidential"] is expected["confidential"]
     # The citizen's confirmation is the moment of receipt, and it is recent.
     received = case["received_at"].replace(tzinfo=UTC)
-    assert datetime.now(UTC) - received < timedelta(minutes=5)
+    assert CLOCK() - received < timedelta(minutes=5)
