@@ -531,7 +531,7 @@ async def whole_road(stack: Stack) -> Road:
     await store.client.drop_database("bench_road")
     await stack.start("router", "bench_road")
     url = await stack.start("web", "bench_road")
-    pids = {name: process.pid for name, process in stack.processes.items()}
+    pids = {name: stack.processes[name].pid for name in ("web", "router")}
     if stack.store_pid is not None:
         pids["store"] = stack.store_pid
     if (broker := broker_pid()) is not None:
