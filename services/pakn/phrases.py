@@ -103,28 +103,43 @@ class Words:
 
 
 @lru_cache(maxsize=1024)
-def words(text: str, breaks: frozenset[str] = SENTENCE_BREAKS) -> Words:
-    """``text`` as words, in NFC, with a break wherever a character of ``breaks`` stands.
-
-    Cached: the classifier, the place finder and the street table read one text in turn.
-    """
+def _tokens(text: str) -> tuple[str, tuple[Word, ...], tuple[str, ...], bool]:
+    """``text`` in NFC, its words, the characters before each word, and whether it is
+    written with diacritics: what :func:`words` needs whatever its breaks."""
     text = unicodedata.normalize("NFC", text)
-    items: list[Word | None] = []
+    found: list[Word] = []
+    gaps: list[str] = []
     position = 0
     marked = plain = 0
     for match in _WORD.finditer(text):
-        gap = text[position : match.start()]
-        if gap != " " and items and not breaks.isdisjoint(gap):
-            items.append(None)
+        gaps.append(text[position : match.start()])
         word = Word(*_analyse(match.group()), match.start(), match.end())
         if word.base is not None:
             marked += 1
         elif not word.folded.isdigit():
             plain += 1
-        items.append(word)
+        found.append(word)
         position = match.end()
     share = marked / (marked + plain) if marked + plain else 0.0
-    return Words(tuple(items), share >= MARKED_TEXT_SHARE, text)
+    return text, tuple(found), tuple(gaps), share >= MARKED_TEXT_SHARE
+
+
+@lru_cache(maxsize=1024)
+def words(text: str, breaks: frozenset[str] = SENTENCE_BREAKS) -> Words:
+    """``text`` as words, in NFC, with a break wherever a character of ``breaks`` stands.
+
+    Cached: the classifier, the place finder and the street table read one text in turn,
+    each with its own breaks, and the words themselves are cut once (:func:`_tokens`).
+    """
+    source, found, gaps, marked = _tokens(text)
+    if not breaks:
+        return Words(found, marked, source)
+    items: list[Word | None] = []
+    for word, gap in zip(found, gaps, strict=True):
+        if gap != " " and items and not breaks.isdisjoint(gap):
+            items.append(None)
+        items.append(word)
+    return Words(tuple(items), marked, source)
 
 
 @dataclass(frozen=True, slots=True)
