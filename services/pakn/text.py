@@ -59,20 +59,34 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+#: How many characters the translation tables below keep (the most a text could add).
+_TABLE_LIMIT = 8_192
+
+
+class _Unmarked(dict[int, int | None]):
+    """``str.translate`` table dropping nonspacing marks (category Mn), filled as characters
+    come: each character's category is looked up once, not once per occurrence."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code)) == "Mn" else code
+        if len(self) < _TABLE_LIMIT:
+            self[code] = kept
+        return kept
+
+
+_UNMARKED = _Unmarked()
+
+
 def fold(text: str) -> str:
     """Lowercase, without diacritics (đ → d), whitespace collapsed: for accent-blind matching.
 
     Indifferent to old- and new-style tone placement ("hoà" and "hòa" both give "hoa"), to
     decomposed input and to full-width letters.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    stripped = unicodedata.normalize("NFKD", text).translate(_UNMARKED)
     return _WHITESPACE.sub(" ", stripped.lower().translate(_D_FOLD)).strip()
 
 
-# Cached: masking folds the same text several times, a character at a time, and the
-# characters of Vietnamese text are few (this was a third of the router's CPU per case).
-@functools.lru_cache(maxsize=8_192)
 def _fold_char(ch: str) -> str:
     """One character folded to exactly one character, so folded text keeps its offsets."""
     folded = fold(ch) if not ch.isspace() else " "
@@ -82,8 +96,25 @@ def _fold_char(ch: str) -> str:
     return lowered if len(lowered) == 1 else ch
 
 
+class _Aligned(dict[int, str]):
+    """``str.translate`` table of :func:`_fold_char`, filled as characters come.
+
+    Masking folds the same text several times, and the characters of Vietnamese text are
+    few (folding a character at a time in Python was a third of the router's CPU per case).
+    """
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(self) < _TABLE_LIMIT:
+            self[code] = folded
+        return folded
+
+
+_ALIGNED = _Aligned()
+
+
 def _fold_aligned(text: str) -> str:
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate(_ALIGNED)
 
 
 # ---------------------------------------------------------------------------------------------
