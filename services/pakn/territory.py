@@ -299,13 +299,15 @@ class RoutingRule(_Model):
     def matches_category(self, category: Category) -> bool:
         return any(pattern_matches(pattern, category) for pattern in self.match)
 
-    def applies(self, category: Category, locality: Locality | None) -> bool:
-        """Whether this rule routes ``category`` at ``locality`` (None: not known)."""
-        if not self.matches_category(category):
-            return False
+    def covers(self, locality: Locality | None) -> bool:
+        """Whether this rule's ``where`` takes ``locality`` (None: not known)."""
         if self.where is None:
             return True
         return locality is not None and self.where.matches(locality)
+
+    def applies(self, category: Category, locality: Locality | None) -> bool:
+        """Whether this rule routes ``category`` at ``locality`` (None: not known)."""
+        return self.matches_category(category) and self.covers(locality)
 
     def is_catch_all(self, field: str) -> bool:
         """A rule without ``where`` covering every category of ``field``."""
