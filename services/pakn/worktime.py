@@ -30,6 +30,8 @@ WEEKEND = frozenset({5, 6})
 _MAX_IDLE_DAYS = 366
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
+#: How many days' office periods a calendar keeps worked out (a few years' worth).
+_DAYS_KEPT = 4096
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -140,6 +142,7 @@ class WorkCalendar:
         self._loaded_years: set[int] = set()
         self._package_off: set[date] = set()
         self._package_on: set[date] = set()
+        self._day_periods: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
         for year in years:
             self._load_year(year)
 
@@ -191,15 +194,22 @@ class WorkCalendar:
                 found.append(f"not_days_off: {entry.date} is not a holiday in the package")
         return found
 
-    def _periods(self, day: date) -> list[tuple[datetime, datetime]]:
-        tz = self.hours.tz
-        return [
-            (
-                datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
-                datetime.combine(day, end, tzinfo=tz).astimezone(UTC),
+    def _periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The office periods of ``day`` in UTC, worked out once per day (every deadline
+        walks the same few days)."""
+        periods = self._day_periods.get(day)
+        if periods is None:
+            tz = self.hours.tz
+            periods = tuple(
+                (
+                    datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
+                    datetime.combine(day, end, tzinfo=tz).astimezone(UTC),
+                )
+                for start, end in self.hours.periods
             )
-            for start, end in self.hours.periods
-        ]
+            if len(self._day_periods) < _DAYS_KEPT:
+                self._day_periods[day] = periods
+        return periods
 
     def _local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.hours.tz).date()
