@@ -647,11 +647,17 @@ def _mask_match(match: re.Match[str]) -> str:
     return MASK
 
 
+@functools.lru_cache(maxsize=4_096)
+def _folded_words(name: str) -> tuple[str, ...]:
+    """Each word of a name or an organisation folded (those folding to nothing kept): read
+    twice per masking, and a submitter's name comes again with each report."""
+    return tuple(fold(word) for word in _TOKEN.findall(nfc(name)))
+
+
 def _name_variants(names: Iterable[str]) -> list[list[str]]:
     variants: dict[tuple[str, ...], None] = {}
     for name in names:
-        words = [fold(word) for word in _TOKEN.findall(nfc(name))]
-        words = [word for word in words if word]
+        words = [word for word in _folded_words(name) if word]
         # One word alone ("An", "Hà") is also a common word or place: too risky to mask
         # unless a form of address stands before it (see _ADDRESSED).
         if len(words) >= 2:
@@ -667,7 +673,7 @@ def _given_names(names: Iterable[str]) -> set[str]:
     """The last word of each name: "Lan" of "Hoàng Thị Mai Lan", masked after "chị"."""
     given = set()
     for name in names:
-        words = [fold(word) for word in _TOKEN.findall(nfc(name))]
+        words = _folded_words(name)
         if words and words[-1]:
             given.add(words[-1])
     return given
@@ -768,8 +774,7 @@ def _mask_addressed(text: str, given: set[str]) -> str:
 def _mask_organizations(text: str, organizations: Iterable[str]) -> str:
     phrases: list[list[str]] = []
     for organization in organizations:
-        words = [fold(word) for word in _TOKEN.findall(nfc(organization))]
-        words = [word for word in words if word]
+        words = [word for word in _folded_words(organization) if word]
         if len(words) >= 2:
             phrases.append(words)
         # "Hải Đăng" for "Công ty TNHH Hải Đăng": the legal form is often left out.
