@@ -815,6 +815,11 @@ _DIGIT_WORD_RUN = re.compile(
     r"(?<![^\W_])(?:[^\W\d_]+|\d+)(?:[ \t,.\-]+(?:[^\W\d_]+|\d+)){8,}(?![^\W_])"
 )
 _SPELLED_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+# One token of a spelled number: a whole digit word, or a whole number.
+_SPELLED_DIGITS = rf"(?:(?<![^\W\d_])(?:{'|'.join(_DIGIT_WORDS)})(?![^\W\d_])|(?<!\d)\d+(?!\d))"
+# Four of them in a row: the least a masked stretch takes (three words, nine digits or more),
+# looked for at once before the runs are read token by token, which few texts need.
+_SPELLED_CANDIDATE = re.compile(rf"{_SPELLED_DIGITS}(?:[ \t,.\-]+{_SPELLED_DIGITS}){{3,}}")
 
 
 def _mask_letter_o_phones(text: str) -> str:
@@ -831,6 +836,8 @@ def _mask_letter_o_phones(text: str) -> str:
 def _mask_spelled_phones(text: str) -> str:
     """A phone number written in words (or words and digits) reads aloud as one: masked."""
     folded = _fold_aligned(text)
+    if _SPELLED_CANDIDATE.search(folded) is None:
+        return text
     pieces: list[str] = []
     position = 0
     for match in _DIGIT_WORD_RUN.finditer(folded):
