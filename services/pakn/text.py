@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -815,11 +816,21 @@ _DIGIT_WORD_RUN = re.compile(
     r"(?<![^\W_])(?:[^\W\d_]+|\d+)(?:[ \t,.\-]+(?:[^\W\d_]+|\d+)){8,}(?![^\W_])"
 )
 _SPELLED_TOKEN = re.compile(r"[^\W\d_]+|\d+")
-# One token of a spelled number: a whole digit word, or a whole number.
-_SPELLED_DIGITS = rf"(?:(?<![^\W\d_])(?:{'|'.join(_DIGIT_WORDS)})(?![^\W\d_])|(?<!\d)\d+(?!\d))"
-# Four of them in a row: the least a masked stretch takes (three words, nine digits or more),
-# looked for at once before the runs are read token by token, which few texts need.
-_SPELLED_CANDIDATE = re.compile(rf"{_SPELLED_DIGITS}(?:[ \t,.\-]+{_SPELLED_DIGITS}){{3,}}")
+
+
+@functools.cache
+def _spelled_candidate() -> re.Pattern[str]:
+    """Four digit words or numbers in a row: the least a stretch _mask_spelled_phones masks
+    takes (three words and nine digits or more), so a text without any is left at once.
+
+    Built on first use: its numbers are also the digits that are no decimal digits ("①",
+    "፩"), which _mask_spelled_phones reads as digits too (str.isdigit).
+    """
+    other_digits = "".join(
+        ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isdigit() and not ch.isdecimal()
+    )
+    token = rf"(?:(?<![^\W\d_])(?:{'|'.join(_DIGIT_WORDS)})(?![^\W\d_])|[\d{other_digits}]+)"
+    return re.compile(rf"{token}(?:[ \t,.\-]+{token}){{3,}}")
 
 
 def _mask_letter_o_phones(text: str) -> str:
@@ -836,8 +847,12 @@ def _mask_letter_o_phones(text: str) -> str:
 def _mask_spelled_phones(text: str) -> str:
     """A phone number written in words (or words and digits) reads aloud as one: masked."""
     folded = _fold_aligned(text)
-    if _SPELLED_CANDIDATE.search(folded) is None:
-        return text
+    if _spelled_candidate().search(folded) is None:
+        return text  # what the runs below give it: nothing in it to mask
+    return _mask_spelled_runs(text, folded)
+
+
+def _mask_spelled_runs(text: str, folded: str) -> str:
     pieces: list[str] = []
     position = 0
     for match in _DIGIT_WORD_RUN.finditer(folded):

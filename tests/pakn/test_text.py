@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from pakn.text import (
     MASK,
     MAX_SEARCH_TERMS,
+    _fold_aligned,
+    _mask_spelled_phones,
+    _mask_spelled_runs,
     diacritics_report,
     fold,
     is_syllable,
@@ -317,3 +320,50 @@ def test_mask_single_word_names_only_after_a_form_of_address() -> None:
 
 def test_mask_composes_decomposed_input() -> None:
     assert mask_personal_data(nfd("Gọi 0912345678")) == f"Gọi {MASK}"
+
+
+# A spelled number needs nine tokens in a row before it is read at all; these lead up to it.
+_LEAD_IN = "nhờ anh chị gọi giúp tôi số"
+_SPELLED_PIECES = [
+    "không", "một", "hai", "ba", "bốn", "tư", "năm", "lăm", "sáu", "bảy", "bát", "tám", "chín",
+    "Không", "MỘT", "0", "09", "123", "4567", "①②③④⑤⑥", "⑴⑵⑶⑷⑸⑹", "፩፪፫፬፭፮",
+    "số", "đt", "anh", "x", "a1", "5b",
+]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_SPELLED_PIECES), st.sampled_from([" ", ", ", ".", "-", " - ", "\n"])
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_spelled_numbers_the_quick_check_passes_never_hide_one(
+    pieces: list[tuple[str, str]],
+) -> None:
+    # The regex that lets most texts skip the word-by-word reading must never skip a text
+    # that reading would mask: both ways give the same text, whatever digits it is spelled in.
+    text = f"{_LEAD_IN} " + "".join(word + sep for word, sep in pieces)
+    assert _mask_spelled_phones(text) == _mask_spelled_runs(text, _fold_aligned(text))
+
+
+@pytest.mark.parametrize(
+    "digits", ["①②③④⑤⑥", "⑴⑵⑶⑷⑸⑹", "፩፪፫፬፭፮", "123456", "chín chín chín chín chín chín"]
+)
+def test_spelled_numbers_in_any_digits_are_masked(digits: str) -> None:
+    text = f"{_LEAD_IN} không một hai {digits} nhé"
+    assert _mask_spelled_phones(text) == f"{_LEAD_IN} {MASK} nhé"
+
+
+def test_spelled_numbers_the_quick_check_agrees_on_every_test_text() -> None:
+    texts = [text for _, text in CASES] + [
+        item["text"]
+        for item in yaml.safe_load(
+            (CORPUS_FILE.parent / "redaction.yaml").read_text(encoding="utf-8")
+        )
+    ]
+    for text in texts:
+        assert _mask_spelled_phones(text) == _mask_spelled_runs(text, _fold_aligned(text)), text
+    assert any(_mask_spelled_phones(text) != text for text in texts)
