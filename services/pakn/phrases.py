@@ -102,7 +102,8 @@ class Words:
         return len(self.items)
 
 
-@lru_cache(maxsize=1024)
+# Smaller than words()'s cache: a text is read with each of its breaks one after the other.
+@lru_cache(maxsize=256)
 def _tokens(text: str) -> tuple[str, tuple[Word, ...], tuple[str, ...], bool]:
     """``text`` in NFC, its words, the characters before each word, and whether it is
     written with diacritics: what :func:`words` needs whatever its breaks."""
