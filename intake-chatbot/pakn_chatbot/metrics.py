@@ -34,6 +34,11 @@ DUPLICATE_EVENTS = Counter(
     "Platform events delivered again and not answered twice",
     ["platform"],
 )
+RATE_LIMITED = Counter(
+    "pakn_chatbot_rate_limited_total",
+    "Widget messages refused by the rate limiter (nothing stored), by the budget that ran out",
+    ["key"],  # user (one widget user id), address (one client address)
+)
 REJECTED_SIGNATURES = Counter(
     "pakn_chatbot_rejected_signatures_total", "Webhook calls refused: bad signature", ["platform"]
 )
