@@ -17,10 +17,11 @@ from pakn.case_events import CaseEventFollower
 from pakn.extract import PlaceFinder
 from pakn.intake import IntakePath
 from pakn.logs import configure_logging
+from pakn.ratelimit import RateLimiter
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
-from pakn_chatbot import inbox, metrics, outbox, sessions
+from pakn_chatbot import inbox, messages, metrics, outbox, sessions
 from pakn_chatbot.conversation import Chatbot
 from pakn_chatbot.notify import CaseNotifier
 from pakn_chatbot.outbox import OutboxSender, Sender
@@ -45,6 +46,9 @@ PROVINCE = web.AppKey("province", ProvinceConfig)
 CHATBOT = web.AppKey("chatbot", Chatbot)
 INBOX = web.AppKey("inbox", inbox.InboxWorker)
 SENDER = web.AppKey("sender", OutboxSender)
+#: The widget's budgets: per widget user id (tight) and per client address (generous).
+USER_LIMITER = web.AppKey("user_limiter", RateLimiter)
+ADDRESS_LIMITER = web.AppKey("address_limiter", RateLimiter)
 #: The moment a citizen's message is read at ("sáng nay", "lúc 3 giờ" are read against it).
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 
@@ -82,6 +86,9 @@ async def generic_webhook(request: web.Request) -> web.Response:
         )
     if not message.text and not message.attachments:
         return http.json_error(400, "bad_request", "Tin nhắn trống.")
+    refused = _widget_limit(request, message.user_id)
+    if refused is not None:
+        return refused
     event = InboundEvent(
         "generic",
         message.user_id,
@@ -92,6 +99,30 @@ async def generic_webhook(request: web.Request) -> web.Response:
     )
     result = await request.app[CHATBOT].handle(event)
     return http.json_response({"replies": result.replies})
+
+
+def _widget_limit(request: web.Request, user_id: str) -> web.Response | None:
+    """The 429 for a widget message over its budget (nothing of it stored), else None.
+
+    The user id is checked first and alone can refuse: one abusive id then spends only its
+    own budget, not that of everyone behind the same carrier NAT. Only a message its id
+    allows takes a token from the address, which stops a client that makes up a new id for
+    every message; that budget is generous, as one address can be many citizens.
+    """
+    app = request.app
+    for key, limiter, client in (
+        ("user", app[USER_LIMITER], user_id),
+        ("address", app[ADDRESS_LIMITER], http.client_address(request)),
+    ):
+        wait = limiter.check(client)
+        if wait is not None:
+            metrics.RATE_LIMITED.labels(key).inc()
+            text = messages.RATE_LIMITED.format(seconds=wait)
+            # The widget shows "replies" as it shows any answer; programs read "error".
+            return http.json_error(
+                429, "rate_limited", text, headers={"Retry-After": str(wait)}, replies=[text]
+            )
+    return None
 
 
 async def messenger_verify(request: web.Request) -> web.Response:
@@ -269,6 +300,12 @@ async def init_app(
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[USER_LIMITER] = RateLimiter(
+        capacity=settings.chatbot_user_burst, per_minute=settings.chatbot_user_per_minute
+    )
+    app[ADDRESS_LIMITER] = RateLimiter(
+        capacity=settings.chatbot_address_burst, per_minute=settings.chatbot_address_per_minute
+    )
     app[PROVINCE] = load_province(settings.config_dir)
     connections.connect(app, settings, name="pakn-chatbot")
     app.cleanup_ctx.append(_chatbot)
@@ -277,6 +314,9 @@ async def init_app(
     loops.run_in_app(app, "chatbot.case_events", lambda: _follow_cases(app))
     loops.run_in_app(app, "chatbot.sweep", lambda: _sweep(app))
     app.router.add_post("/webhook/generic", generic_webhook)
+    # Messenger and Zalo are not limited per client: every call is signed by the platform and
+    # comes from its servers (one address for all their users), and is only written to the
+    # inbox; a per-address budget would throttle a whole platform at once.
     app.router.add_get("/webhook/messenger", messenger_verify)
     app.router.add_post("/webhook/messenger", messenger_webhook)
     app.router.add_post("/webhook/zalo", zalo_webhook)

@@ -176,3 +176,10 @@ EMERGENCY_FALLBACK: Final = (
     "Nếu có nguy hiểm đến tính mạng, xin gọi ngay: 114 (cháy, nổ, cứu nạn), 115 (cấp cứu),"
     " 113 (công an)."
 )
+
+# --- the widget's rate limit ----------------------------------------------------------------
+
+RATE_LIMITED: Final = (
+    "Bạn đang gửi tin nhắn hơi nhanh. Để bảo vệ hệ thống, tôi tạm chưa nhận tin nhắn này —"
+    " vui lòng chờ {seconds} giây rồi gửi lại. Những gì bạn đã gửi trước đó vẫn được giữ nguyên."
+)

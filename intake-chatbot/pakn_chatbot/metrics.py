@@ -34,6 +34,13 @@ DUPLICATE_EVENTS = Counter(
     "Platform events delivered again and not answered twice",
     ["platform"],
 )
+#: Like pakn_web_rate_limited_total; not in pakn_intake_submissions_total{outcome="rate_limited"},
+#: as a chat message is one turn of a report, not a report (the web counts lookups so too).
+RATE_LIMITED = Counter(
+    "pakn_chatbot_rate_limited_total",
+    "Widget messages refused by the rate limiter (nothing stored), by the budget that ran out",
+    ["key"],  # user (one widget user id), address (one client address)
+)
 REJECTED_SIGNATURES = Counter(
     "pakn_chatbot_rejected_signatures_total", "Webhook calls refused: bad signature", ["platform"]
 )

@@ -17,6 +17,17 @@ class ChatbotSettings(HttpServiceSettings):
     #: How often abandoned conversations are looked for.
     sweep_interval: float = Field(default=300.0, gt=0)
 
+    # The portal's widget (POST /webhook/generic) is called by browsers, unauthenticated: each
+    # message takes a token from its widget user id, then from its client address. The user id
+    # is the tight one (it is one conversation); the address is generous, as a carrier's NAT
+    # (CGNAT) puts many citizens behind one address.
+    #: Messages per widget user id: a burst of this many, refilled at chatbot_user_per_minute.
+    chatbot_user_burst: int = Field(default=20, ge=1)
+    chatbot_user_per_minute: float = Field(default=10.0, gt=0)
+    #: Messages per client address (through trusted proxies), for every user id behind it.
+    chatbot_address_burst: int = Field(default=200, ge=1)
+    chatbot_address_per_minute: float = Field(default=120.0, gt=0)
+
     # Facebook Messenger (Graph API Send API; webhook verify token and app secret).
     messenger_verify_token: SecretStr | None = None
     messenger_app_secret: SecretStr | None = None

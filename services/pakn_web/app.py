@@ -26,6 +26,7 @@ from pakn.intake.uploads import MAX_FILE_BYTES, MAX_FILES, Upload, combined_limi
 from pakn.intake.validation import FieldError, Report, displayable, validate_report
 from pakn.logs import configure_logging
 from pakn.public import AgencyNames
+from pakn.ratelimit import RateLimiter
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
@@ -42,7 +43,6 @@ from pakn_web.body import (
     read_submission,
 )
 from pakn_web.kept import KeptFile
-from pakn_web.ratelimit import RateLimiter
 from pakn_web.scoreboard import add_scoreboard
 from pakn_web.settings import WebSettings
 

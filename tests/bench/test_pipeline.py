@@ -4,13 +4,9 @@ on a quiet machine, never asserted: bench/ is not a test."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.running import run_bench
 
 #: Each figure of issue 18, as the benchmark prints it (a ratio to its raw stage, or a
 #: latency against the target).
@@ -31,15 +27,7 @@ EXPECTED = [
 
 
 def test_the_pipeline_benchmark_runs_every_stage_and_prints_its_ratios() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.pipeline"],
-        cwd=ROOT,
-        env={**os.environ, "PAKN_BENCH_SMALL": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_bench("bench.pipeline", {"PAKN_BENCH_SMALL": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     missing = [pattern for pattern in EXPECTED if not re.search(pattern, done.stdout)]
     assert not missing, f"{missing}\n{done.stdout}"

@@ -3,26 +3,15 @@ breaks it shows here (its figures are read by people, never asserted: bench/ is 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.running import run_bench
+
 RATIO = re.compile(r"^report:\s+[\d.]+ × one aggregation pass", re.MULTILINE)
 
 
 def test_the_report_benchmark_runs_and_prints_its_ratio() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.reports"],
-        cwd=ROOT,
-        env={**os.environ, "PAKN_BENCH_REPORT_CASES": "400"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_bench("bench.reports", {"PAKN_BENCH_REPORT_CASES": "400"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert RATIO.search(done.stdout), done.stdout
     # Every measure of the issue is there: one agency, the kept year, the exports, the

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from pakn.bus import CASES_EXCHANGE, DEAD_QUEUE, SUBMISSIONS_QUEUE, Bus, declare_topology
 from pakn.ids import new_tracking_code, submission_id
+from pakn.intake.reservations import to_store_precision
 from pakn.schema import Channel, Location, Problem, Submission, Submitter
 from pakn.store import Store
 from pakn_router import case_repository as repository
@@ -45,7 +46,9 @@ def make_submission(
         tracking_code=new_tracking_code(),
         channel=Channel.WEB,
         channel_ref=reference,
-        received_at=received_at or datetime.now(UTC) - timedelta(minutes=1),
+        # Cut to the millisecond as every channel's is (intake.to_store_precision): a due_at
+        # computed from it in working hours then equals the stored one.
+        received_at=to_store_precision(received_at or datetime.now(UTC) - timedelta(minutes=1)),
         submitter=Submitter(name="Nguyễn Thị Mai", phone=phone),
         title=title,
         content=content,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pakn_web.ratelimit import RateLimiter
+from pakn.ratelimit import RateLimiter
 
 
 class Clock:
