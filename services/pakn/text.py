@@ -499,8 +499,14 @@ def search_terms(*texts: str | None) -> list[str]:
         if not text:
             continue
         for keys in _segments(text):
-            unigrams.update(dict.fromkeys(key for key in keys if key is not None))
-            bigrams.update(dict.fromkeys(_bigrams(keys)))
+            # _bigrams inlined: one pass over each segment's keys for both kinds of term.
+            previous = None
+            for key in keys:
+                if key is not None:
+                    unigrams[key] = None
+                    if previous is not None:
+                        bigrams[f"{previous} {key}"] = None
+                previous = key
     terms = list(unigrams)[:MAX_SEARCH_TERMS]
     terms += [term for term in bigrams if term not in unigrams][: MAX_SEARCH_TERMS - len(terms)]
     return sorted(terms)
