@@ -21,6 +21,7 @@ from pakn.ratelimit import RateLimiter
 from pakn.schema import Channel
 from pakn.territory import ProvinceConfig
 from pakn.territory import load as load_province
+from pakn.worktime import Clock, utc_now
 from pakn_chatbot import inbox, messages, metrics, outbox, sessions
 from pakn_chatbot.conversation import Chatbot
 from pakn_chatbot.notify import CaseNotifier
@@ -287,13 +288,7 @@ async def _sweep(app: web.Application) -> None:
         await asyncio.sleep(interval)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def init_app(
-    settings: ChatbotSettings, *, clock: Callable[[], datetime] = _utc_now
-) -> web.Application:
+async def init_app(settings: ChatbotSettings, *, clock: Clock = utc_now) -> web.Application:
     """The chatbot; ``clock`` for a test that plays conversations at a set hour of the day."""
     app = http.new_service_app(
         "chatbot", trusted_proxies=settings.trusted_proxies, client_max_size=MAX_WEBHOOK_BYTES

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pakn.province import load_model
 
 VIETNAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+#: Where the time comes from: a service's default, a test's own moment.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Now, in UTC (the default clock of every service)."""
+    return datetime.now(UTC)
 
 
 def local_text(moment: datetime) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -23,24 +23,20 @@ from pakn.report_facts import NONE
 from pakn.reporting import Period, Report, local_date, report_for
 from pakn.schema import FIELD_NAMES
 from pakn.store import Store
+from pakn.worktime import Clock, utc_now
 from pakn_web import messages
 
-Clock = Callable[[], datetime]
 #: How long one computation is shown before the next.
 CACHE_SECONDS = 300
 #: The router counts the scoreboard's year every 10 minutes or so: older, the web counts it.
 KEPT_MAX_AGE = timedelta(hours=1)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class Scoreboard:
     store_key: web.AppKey[Store]
     agency_name: Callable[[str], str | None]
-    clock: Clock = _utc_now
+    clock: Clock = utc_now
     _cached: tuple[datetime, Report] | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -12,17 +10,11 @@ from pakn.bus import Bus
 from pakn.sla import SlaPolicy
 from pakn.store import Store
 from pakn.territory import Agency, ProvinceConfig
-from pakn.worktime import WorkCalendar
+from pakn.worktime import Clock, WorkCalendar, utc_now
 from pakn_router.classify import Classifier
 from pakn_router.consumer import SubmissionRouter
 from pakn_router.monitor.views import Names
 from pakn_router.settings import RouterSettings
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

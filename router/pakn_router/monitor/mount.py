@@ -12,10 +12,11 @@ import jinja2
 from aiohttp import web
 
 from pakn import http, loops
+from pakn.worktime import utc_now
 from pakn_router.agency import api as agency_api
 from pakn_router.agency import pages as agency_pages
 from pakn_router.monitor import api, pages
-from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys, utc_now
+from pakn_router.monitor.context import MONITOR, Monitor, MonitorKeys
 from pakn_router.monitor.dead_letters import DeadLetterKeeper
 from pakn_router.monitor.stream import Hub, dead_letter_update
 from pakn_router.monitor.sweeper import DEFAULT_INTERVAL, Sweeper

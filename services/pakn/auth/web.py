@@ -19,7 +19,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -61,11 +61,11 @@ from pakn.auth.users import (
 )
 from pakn.settings import StaffServiceSettings
 from pakn.store import Store
+from pakn.worktime import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Clock = Callable[[], datetime]
 
 SESSION_COOKIE = "pakn_session"
 #: The login form's random value (see csrf.py); only the login page reads it.
@@ -157,10 +157,6 @@ class StaffAuth:
 AUTH = web.AppKey("pakn_auth", StaffAuth)
 STAFF: web.RequestKey[Staff | None] = web.RequestKey("pakn_staff")
 _AUDITED = web.RequestKey("pakn_audited", bool)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- request helpers ------------------------------------------------------------------------
