@@ -205,7 +205,6 @@ class Classifier:
         self._exclusions = list(config.exclusions)
         self.safety = safety if safety is not None else load_safety(config.config_dir)
         self._rules: dict[tuple[str, str | None], RoutingRule | None] = {}
-        self._category_rules: dict[str, list[RoutingRule]] = {}
         self._index: PhraseIndex[_Entry] = PhraseIndex()
         for i, category in enumerate(self._categories):
             self._add(category.phrases, _Kind.CATEGORY, i)
@@ -343,15 +342,10 @@ class Classifier:
     # -- routing ------------------------------------------------------------------------------
 
     def _rule(self, category: Category, locality: Locality | None) -> RoutingRule | None:
-        # The rules never change while the classifier lives: each pair is looked up once,
-        # among the rules of the category (RoutingTable.rule_for, its category test once).
+        # The rules never change while the classifier lives: each pair is looked up once.
         key = (category.code, locality.code if locality is not None else None)
         if key not in self._rules:
-            rules = self._category_rules.get(category.code)
-            if rules is None:
-                rules = [r for r in self.config.routing.rules if r.matches_category(category)]
-                self._category_rules[category.code] = rules
-            self._rules[key] = next((rule for rule in rules if rule.covers(locality)), None)
+            self._rules[key] = self.config.routing.rule_for(category, locality)
         return self._rules[key]
 
     def _assignment(self, category: Category, place: Place | None) -> Assignment | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 from pakn.patterns import Pattern
 from pakn.province import ConfigError, ConfigProblem, load_model, read_yaml
@@ -328,9 +328,16 @@ class RoutingTable(_Model):
 
     rules_version: RulesVersion
     rules: list[RoutingRule] = Field(min_length=1)
+    #: The rules whose ``match`` takes a category, in order, by category code: the glob
+    #: tests run once per category, not for every case (the rules never change).
+    _by_category: dict[str, tuple[RoutingRule, ...]] = PrivateAttr(default_factory=dict)
 
     def rule_for(self, category: Category, locality: Locality | None) -> RoutingRule | None:
-        return next((r for r in self.rules if r.applies(category, locality)), None)
+        rules = self._by_category.get(category.code)
+        if rules is None:
+            rules = tuple(r for r in self.rules if r.matches_category(category))
+            self._by_category[category.code] = rules
+        return next((r for r in rules if r.covers(locality)), None)
 
     def assign(self, category: Category, locality: Locality | None) -> Assignment | None:
         """Who handles a case of ``category`` at ``locality``; None if no rule applies."""
