@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -51,7 +51,7 @@ SENDER = web.AppKey("sender", OutboxSender)
 USER_LIMITER = web.AppKey("user_limiter", RateLimiter)
 ADDRESS_LIMITER = web.AppKey("address_limiter", RateLimiter)
 #: The moment a citizen's message is read at ("sáng nay", "lúc 3 giờ" are read against it).
-CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 
 #: A webhook body larger than this is no chat message (Meta batches, but not megabytes).
 MAX_WEBHOOK_BYTES = 1024 * 1024
