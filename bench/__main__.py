@@ -185,10 +185,8 @@ async def _router_run(url: str, mongodb_url: str, count: int, var: Path) -> floa
             await healthy(f"http://127.0.0.1:{env['PAKN_ROUTER_PORT']}/healthz")
             start = time.perf_counter()
             await asyncio.gather(*(bus.publish_submission(s, timeout=60) for s in submissions))
-            # Polled rarely: counting is a scan, and the store is what is being measured.
-            while await store.cases.count_documents({"outbox.0": {"$exists": False}}) < count:
-                await asyncio.sleep(0.5)
-            elapsed = time.perf_counter() - start
+            ids = [s.submission_id for s in submissions]
+            elapsed = await pipeline.wait_stored(store.cases, "submission_id", ids) - start
         finally:
             router.terminate()
             await router.wait()
