@@ -354,6 +354,10 @@ class Consumer:
         self.tag = tag
         self._cancelled = False
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
     async def cancel(self) -> None:
         """Stop consuming and close the channel; unacked messages go back to the queue."""
         if self._cancelled:
@@ -756,8 +760,14 @@ class Bus:
             await channel.close()
             raise
         consumer = Consumer(channel, declared, tag)
-        self._consumers.add(consumer)
+        self._keep(consumer)
         return consumer
+
+    def _keep(self, consumer: Consumer) -> None:
+        """Track ``consumer`` to cancel at close; those cancelled meanwhile are let go (a live
+        view follows and unfollows as pages open and close)."""
+        self._consumers = {c for c in self._consumers if not c.cancelled}
+        self._consumers.add(consumer)
 
     async def subscribe(
         self,
@@ -793,7 +803,7 @@ class Bus:
             await channel.close()
             raise
         consumer = Consumer(channel, declared, tag)
-        self._consumers.add(consumer)
+        self._keep(consumer)
         return consumer
 
     async def queue_depth(self, name: str, *, timeout: float = 5.0) -> int:

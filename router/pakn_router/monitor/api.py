@@ -516,7 +516,7 @@ async def get_stream(request: web.Request) -> web.StreamResponse:
     if hub.closed:
         return response
     scope = scope_of(staff)
-    subscriber = hub.subscribe(agency=scope.agency, operator=can_act(staff))
+    subscriber = await hub.subscribe(agency=scope.agency, operator=can_act(staff))
     try:
         await response.write(b"retry: 5000\n\n")
         while True:
