@@ -3,9 +3,10 @@ each event handled once, transient failures retried, poison dead-lettered.
 
 A channel service (email, hotline, chatbot) tells its citizens what happened to their case.
 It starts one `CaseEventFollower` with a handler; the follower binds ``<channel>.case-events``
-to every case event, keeps the events of the channel's own cases, calls the handler, writes a
-receipt (unique on channel and event id) and only then acks. Order of one queue is kept: one
-event at a time.
+to the events of the channel's own cases (through ``pakn.citizens``, by a header the bus puts
+on every case event), checks again that each is one (a queue bound by an earlier version, a
+replayed dead letter), calls the handler, writes a receipt (unique on channel and event id)
+and only then acks. Order of one queue is kept: one event at a time.
 
 Delivery is at least once: a crash after the handler succeeded and before the receipt was
 written calls the handler again with the same event, so a handler should be idempotent by
@@ -34,6 +35,7 @@ from pakn.bus import (
     Consumer,
     case_events_queue,
     case_events_queue_spec,
+    citizen_channel,
 )
 from pakn.loops import SupervisedLoop
 from pakn.schema import ACCEPTED_SCHEMA_VERSIONS, CaseEvent, Channel
@@ -97,27 +99,12 @@ def parse_case_event(body: bytes, schema_version: object) -> CaseEvent:
         raise PoisonEvent(f"invalid case event: {where}: {first['msg']}", "parse") from exc
 
 
-def channel_of(event: CaseEvent) -> Channel | None:
-    """The channel the case came in through: the event says so, or its submission id does
-    (``<channel>:<hash>``) for events published before events carried the channel."""
-    if event.channel is not None:
-        return event.channel
-    prefix = event.submission_id.partition(":")[0]
-    try:
-        return Channel(prefix)
-    except ValueError:
-        return None
-
-
 def skip_reason(event: CaseEvent, channel: Channel) -> str | None:
-    """Why ``channel`` leaves ``event`` alone, or None when it concerns the channel's citizen.
-
-    A copy addressed to another agency (reassignment) is news for that agency, not a second
-    piece of news for the citizen, who hears of the change through the lead's event.
-    """
+    """Why ``channel`` leaves ``event`` alone, or None when it concerns the channel's citizen
+    (``pakn.bus.citizen_channel``; the broker routes by the same, this is the second guard)."""
     if event.addressed_to is not None:
         return "agency_copy"
-    if channel_of(event) != channel:
+    if citizen_channel(event) != channel:
         return "other_channel"
     return None
 
@@ -128,7 +115,8 @@ def skip_reason(event: CaseEvent, channel: Channel) -> str | None:
 class CaseEventFollower:
     """Consumes ``<channel>.case-events`` and calls ``handler`` once per event of the channel.
 
-    ``start()`` declares the queue (bound to ``pakn.cases`` with ``case.#``) and starts one
+    ``start()`` declares the queue (bound through ``pakn.citizens`` to the events of the
+    channel's citizens, see ``case_events_queue_spec``) and starts one
     worker; ``stop()`` cancels the consumer (unacked deliveries go back) and the worker;
     ``health()`` is for /healthz (None, or why events are not being handled).
     """

@@ -126,6 +126,7 @@ def test_submissions_queue_arguments_are_the_contract() -> None:
     assert {(e.name, e.type, e.durable) for e in TOPOLOGY.exchanges} == {
         ("pakn.intake", ExchangeType.TOPIC, True),
         ("pakn.cases", ExchangeType.TOPIC, True),
+        ("pakn.citizens", ExchangeType.HEADERS, True),
         ("pakn.dead", ExchangeType.FANOUT, True),
     }
 

@@ -14,16 +14,19 @@ from prometheus_client import REGISTRY
 from pakn.bus import (
     CASES_EXCHANGE,
     DEAD_QUEUE,
+    HEADER_CITIZEN_CHANNEL,
     HEADER_ERROR,
     HEADER_STAGE,
     Bus,
+    case_event_headers,
     case_events_queue,
+    case_events_queue_spec,
+    citizen_channel,
 )
 from pakn.case_events import (
     CaseEventFollower,
     PoisonEvent,
     RetryLater,
-    channel_of,
     parse_case_event,
     skip_reason,
 )
@@ -61,9 +64,19 @@ def make_event(
 
 
 def test_an_event_says_its_channel_or_its_submission_id_does() -> None:
-    assert channel_of(make_event(Channel.HOTLINE, prefix="hotline")) is Channel.HOTLINE
-    assert channel_of(make_event(None, prefix="email")) is Channel.EMAIL
-    assert channel_of(make_event(None, prefix="nosuch")) is None
+    assert citizen_channel(make_event(Channel.HOTLINE, prefix="hotline")) is Channel.HOTLINE
+    assert citizen_channel(make_event(None, prefix="email")) is Channel.EMAIL
+    assert citizen_channel(make_event(None, prefix="nosuch")) is None
+
+
+def test_an_event_carries_its_citizens_channel_for_the_broker_to_route_by() -> None:
+    assert case_event_headers(make_event()) == {HEADER_CITIZEN_CHANNEL: "email"}
+    assert case_event_headers(make_event(None, prefix="hotline")) == {
+        HEADER_CITIZEN_CHANNEL: "hotline"
+    }
+    # Nobody's citizen: no channel's queue takes them.
+    assert case_event_headers(make_event(addressed_to="so-y-te")) == {}
+    assert case_event_headers(make_event(None, prefix="nosuch")) == {}
 
 
 def test_a_channel_keeps_only_its_own_cases_and_not_agency_copies() -> None:
@@ -151,10 +164,14 @@ async def test_each_event_of_the_channel_is_handled_once_and_acked(
         other = make_event(Channel.WEB, prefix="web")
         copy = make_event(addressed_to="so-y-te")
         repeats_before = counted("repeat")
+        skipped_before = counted("other_channel") + counted("agency_copy")
         for event in (mine, other, copy, mine):  # the router may publish an event twice
             await bus.publish_case_event(event, timeout=5)
         await wait_until(lambda: counted("repeat") > repeats_before)
         assert [e.event_id for e in handler.seen] == [mine.event_id]
+        # The web's event and the agency's copy never reached the email queue: the broker
+        # routed by the citizen's channel.
+        assert counted("other_channel") + counted("agency_copy") == skipped_before
         assert handler.seen[0].notify_via == "dan@example.org"
         receipts = await store.case_event_receipts.find({}, {"_id": 0}).to_list()
         assert [(r["channel"], r["event_id"]) for r in receipts] == [("email", mine.event_id)]
@@ -203,7 +220,11 @@ async def test_poison_and_a_failing_handler_are_dead_lettered_with_the_reason(
             channel = await connection.channel(publisher_confirms=True)
             exchange = await channel.get_exchange(CASES_EXCHANGE)
             await exchange.publish(
-                aio_pika.Message(b'{"not": "an event"}', message_id="poison-1"),
+                aio_pika.Message(
+                    b'{"not": "an event"}',
+                    message_id="poison-1",
+                    headers={HEADER_CITIZEN_CHANNEL: "email"},
+                ),
                 "case.assigned.none",
             )
         poison = await email_queue.get_one(DEAD_QUEUE, within=10)
@@ -222,5 +243,48 @@ async def test_poison_and_a_failing_handler_are_dead_lettered_with_the_reason(
         assert await store.case_event_receipts.count_documents({}) == 0
         await wait_until(lambda: True)
         assert await email_queue.depth(QUEUE) == 0
+    finally:
+        await follower.stop()
+
+
+async def bindings_of(vhost: str, queue: str) -> set[tuple[str, str]]:
+    """(source exchange, routing key) of every binding to ``queue``, asked of the broker."""
+    listing = await asyncio.create_subprocess_exec(
+        "rabbitmqctl",
+        "-q",
+        "list_bindings",
+        "-p",
+        vhost,
+        "source_name",
+        "destination_name",
+        "routing_key",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await listing.communicate()
+    assert listing.returncode == 0
+    rows = [line.split("\t") for line in out.decode().splitlines() if line]
+    return {(row[0], row[2] if len(row) > 2 else "") for row in rows if row[1] == queue}
+
+
+async def test_a_queue_bound_to_every_event_by_an_earlier_version_is_rebound(
+    bus: Bus, store: Store, email_queue: QueueInspector, amqp_vhost: str
+) -> None:
+    channel = await email_queue.channel()
+    old = await channel.declare_queue(
+        QUEUE, durable=True, arguments=dict(case_events_queue_spec("email").arguments)
+    )
+    await old.bind(CASES_EXCHANGE, "case.#")
+    assert (CASES_EXCHANGE, "case.#") in await bindings_of(amqp_vhost, QUEUE)
+    handler = Recorder()
+    follower = await follow(bus, store, handler)
+    try:
+        assert await bindings_of(amqp_vhost, QUEUE) == {("", QUEUE), ("pakn.citizens", "")}
+        skipped_before = counted("other_channel")
+        other, mine = make_event(Channel.WEB, prefix="web"), make_event()
+        for event in (other, mine):
+            await bus.publish_case_event(event, timeout=5)
+        await wait_until(lambda: len(handler.seen) == 1)
+        assert handler.seen[0].event_id == mine.event_id
+        assert counted("other_channel") == skipped_before
     finally:
         await follower.stop()
