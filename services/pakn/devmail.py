@@ -405,6 +405,38 @@ class SmtpSink:
 
 STATE_FILE = "devmail.json"
 SENT_FOLDER = "sent"
+#: The mail Dovecot received, kept between runs (its folder in /tmp goes at every stop).
+RECEIVED_FOLDER = "received"
+
+
+def keep_received(home: Path, kept: Path) -> None:
+    """Copy a stopped Dovecot's mail home of the user (Maildir, UIDs and UIDVALIDITY with it)
+    to ``kept``, replacing the last copy only once the new one is whole."""
+    if not home.exists():
+        return
+    staging = kept.with_name(f"{kept.name}.new")
+    previous = kept.with_name(f"{kept.name}.old")
+    for leftover in (staging, previous):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(home, staging, symlinks=True)
+    # Citizens' letters: for this user only, like the sent ones.
+    staging.chmod(0o700)
+    if kept.exists():
+        kept.rename(previous)
+    staging.rename(kept)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def restore_received(kept: Path, home: Path, accounts: Accounts) -> None:
+    """Put the kept mail back as the user's home before Dovecot starts: the same messages
+    with the same UIDs, so the email service's place in the mailbox still holds."""
+    if not kept.exists():
+        return
+    shutil.copytree(kept, home, symlinks=True, dirs_exist_ok=True)
+    home.chmod(0o700)
+    if accounts.privileged:
+        for path in (home, *home.rglob("*")):
+            shutil.chown(path, accounts.mail_uid, accounts.mail_gid)
 
 
 @dataclass(frozen=True)
@@ -498,6 +530,11 @@ class DevMailbox:
             self.dovecot = Dovecot.in_temporary_folder(
                 self.state.imap_port, user=self.state.user, password=self.state.password
             )
+            restore_received(
+                self.mail_dir / RECEIVED_FOLDER,
+                self.dovecot.root / "home" / self.state.user,
+                self.dovecot.accounts,
+            )
             self.dovecot.start()
             self.sink = SmtpSink(self.state.smtp_port, maildir=self.state.sent)
             self.sink.start()
@@ -520,7 +557,13 @@ class DevMailbox:
         if self.sink is not None:
             self.sink.stop()
         if self.dovecot is not None:
-            self.dovecot.remove()
+            self.dovecot.stop()
+            try:
+                keep_received(
+                    self.dovecot.root / "home" / self.state.user, self.mail_dir / RECEIVED_FOLDER
+                )
+            finally:
+                self.dovecot.remove()
 
 
 def stop_left_behind(mail_dir: Path) -> int | None:
@@ -545,7 +588,10 @@ def stop_left_behind(mail_dir: Path) -> int | None:
         time.sleep(0.1)
     if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        keep_received(root / "home" / state.user, mail_dir / RECEIVED_FOLDER)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return pid
 
 

@@ -129,3 +129,77 @@ def test_a_pid_reused_by_another_program_is_left_alone(tmp_path: Path) -> None:
     assert devmail.stop_left_behind(tmp_path) is None
     assert pid_alive(os.getpid())
     assert devmail.read_state(tmp_path) is None
+
+
+def letter(subject: str) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = (
+        "dan@example.org",
+        devmail.DEV_ADDRESS,
+        subject,
+    )
+    message.set_content("Đèn đường trước nhà số 5 Lê Lợi không sáng.")
+    return bytes(message)
+
+
+async def inbox(state: DevMailState) -> tuple[str, list[str]]:
+    """The INBOX's UIDVALIDITY and the subjects in it, over IMAP."""
+    client = await devmail.imap_login(devmail.LOOPBACK, state.imap_port, state.user, state.password)
+    try:
+        selected = await client.select("INBOX")
+        validity = next(
+            line.split("UIDVALIDITY ")[1].split("]")[0]
+            for line in map(str, selected.lines)
+            if "UIDVALIDITY" in line
+        )
+        fetched = await client.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        subjects = [
+            line.decode().strip()
+            for line in fetched.lines
+            if isinstance(line, bytes | bytearray) and line.startswith(b"Subject:")
+        ]
+        return validity, subjects
+    finally:
+        await client.logout()
+
+
+async def test_the_mail_received_stays_from_one_run_to_the_next(tmp_path: Path) -> None:
+    if devmail.dovecot_binary() is None:
+        pytest.fail("dovecot is not installed: `apt-get install dovecot-imapd`")
+    settings = DevMailSettings(
+        var_dir=tmp_path, devmail_imap_port=free_port(), devmail_smtp_port=free_port()
+    )
+    first = devmail.DevMailbox(settings)
+    state = first.start()
+    try:
+        await devmail.imap_append(
+            devmail.LOOPBACK, state.imap_port, state.user, state.password, letter("PAKN 1")
+        )
+        validity, subjects = await inbox(state)
+        assert subjects == ["Subject: PAKN 1"]
+    finally:
+        first.stop()  # Ctrl-C
+    assert (settings.mail_dir / devmail.RECEIVED_FOLDER).is_dir()
+
+    # The next run: a new folder, a new password, the same messages with the same UIDs.
+    second = devmail.DevMailbox(settings)
+    state = second.start()
+    try:
+        assert await inbox(state) == (validity, ["Subject: PAKN 1"])
+        await devmail.imap_append(
+            devmail.LOOPBACK, state.imap_port, state.user, state.password, letter("PAKN 2")
+        )
+        # Killed with -9: the next run stops its Dovecot, and keeps what it had received.
+        assert second.sink is not None
+        second.sink.stop()
+        second.sink = None
+        assert devmail.stop_left_behind(settings.mail_dir) == state.dovecot_pid
+    finally:
+        second.dovecot = None  # stopped above, as a killed run's would be
+
+    third = devmail.DevMailbox(settings)
+    state = third.start()
+    try:
+        assert await inbox(state) == (validity, ["Subject: PAKN 1", "Subject: PAKN 2"])
+    finally:
+        third.stop()
