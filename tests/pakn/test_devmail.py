@@ -88,12 +88,19 @@ def test_the_sink_keeps_each_letter_in_its_maildir_and_refuses_what_it_is_told(
     assert devmail.sent_mail(tmp_path / "nothing") == []
 
 
-def test_a_dovecot_a_killed_run_left_behind_is_stopped_by_the_next_one(tmp_path: Path) -> None:
+@pytest.fixture
+def settings(tmp_path: Path) -> DevMailSettings:
+    """A development mailbox's settings in a folder of the test, on free ports."""
     if devmail.dovecot_binary() is None:
         pytest.fail("dovecot is not installed: `apt-get install dovecot-imapd`")
-    settings = DevMailSettings(
+    return DevMailSettings(
         var_dir=tmp_path, devmail_imap_port=free_port(), devmail_smtp_port=free_port()
     )
+
+
+def test_a_dovecot_a_killed_run_left_behind_is_stopped_by_the_next_one(
+    settings: DevMailSettings,
+) -> None:
     crashed = devmail.DevMailbox(settings)
     state = crashed.start()
     # `pakn up` killed with -9: the sink (a thread of it) is gone, its Dovecot is not.
@@ -163,12 +170,7 @@ async def inbox(state: DevMailState) -> tuple[str, list[str]]:
         await client.logout()
 
 
-async def test_the_mail_received_stays_from_one_run_to_the_next(tmp_path: Path) -> None:
-    if devmail.dovecot_binary() is None:
-        pytest.fail("dovecot is not installed: `apt-get install dovecot-imapd`")
-    settings = DevMailSettings(
-        var_dir=tmp_path, devmail_imap_port=free_port(), devmail_smtp_port=free_port()
-    )
+async def test_the_mail_received_stays_from_one_run_to_the_next(settings: DevMailSettings) -> None:
     first = devmail.DevMailbox(settings)
     state = first.start()
     try:
