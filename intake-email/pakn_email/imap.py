@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +78,7 @@ class ImapSession:
                 host=settings.imap_host,
                 port=settings.imap_port,
                 timeout=settings.imap_timeout,
-                ssl_context=ssl.create_default_context(),
+                ssl_context=settings.tls_context(),
             )
         else:
             client = aioimaplib.IMAP4(
@@ -112,7 +111,7 @@ class ImapSession:
         transport = await loop.start_tls(
             protocol.transport,
             protocol,
-            ssl.create_default_context(),
+            self.settings.tls_context(),
             server_hostname=self.settings.imap_host,
         )
         protocol.transport = transport

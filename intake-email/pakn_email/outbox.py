@@ -137,6 +137,7 @@ class Outbox:
             ),
             use_tls=settings.smtp_tls == "tls",
             start_tls=settings.smtp_tls == "starttls",
+            tls_context=settings.tls_context() if settings.smtp_tls != "none" else None,
             timeout=settings.smtp_timeout,
         )
 

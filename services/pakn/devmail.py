@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -100,9 +101,25 @@ class Accounts:
         return cls(me, group, me, uid, gid, privileged=False)
 
 
-def dovecot_config(root: Path, port: int, accounts: Accounts) -> str:
+@dataclass(frozen=True)
+class ServerTls:
+    """A certificate for a test server: PEM files of the chain and its key, and the port of
+    implicit TLS (IMAPS); the plain port then offers STARTTLS."""
+
+    cert: Path
+    key: Path
+    port: int
+
+
+def dovecot_config(root: Path, port: int, accounts: Accounts, tls: ServerTls | None = None) -> str:
     """Dovecot's whole configuration: IMAP on 127.0.0.1:``port``, plaintext logins from the
-    passwd-file in ``root``, Maildir mail under ``root``/home, nothing else listening."""
+    passwd-file in ``root``, Maildir mail under ``root``/home, nothing else listening; with
+    ``tls``, STARTTLS on that port and IMAPS on ``tls.port``."""
+    ssl_lines = (
+        f"ssl = yes\nssl_cert = <{tls.cert}\nssl_key = <{tls.key}"
+        if tls is not None
+        else "ssl = no"
+    )
     unprivileged = (
         ""
         if accounts.privileged
@@ -120,7 +137,7 @@ protocols = imap
 listen = {LOOPBACK}
 base_dir = {root / "run"}
 state_dir = {root / "state"}
-ssl = no
+{ssl_lines}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {accounts.internal_user}
@@ -143,7 +160,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {LOOPBACK}
+    port = {tls.port if tls is not None else 0}
   }}
 }}
 service pop3-login {{
@@ -181,6 +199,7 @@ class Dovecot:
     user: str = DEV_USER
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     accounts: Accounts = field(default_factory=Accounts.for_current_process)
+    tls: ServerTls | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @classmethod
@@ -212,7 +231,7 @@ class Dovecot:
         if self.accounts.privileged:
             shutil.chown(home, self.accounts.mail_uid, self.accounts.mail_gid)
         (self.root / "users").write_text(users_line(self.user, self.password))
-        self.config.write_text(dovecot_config(self.root, self.port, self.accounts))
+        self.config.write_text(dovecot_config(self.root, self.port, self.accounts, self.tls))
 
     def add_user(self, user: str) -> None:
         """One more mailbox with the same password; `reload` makes Dovecot see it."""
@@ -378,8 +397,14 @@ class SmtpSink:
         *,
         maildir: Path | None = None,
         refuse: Callable[[str], bool] = _accept_all,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
     ) -> None:
+        """With ``tls``: STARTTLS required before any mail, or (``implicit_tls``) TLS from
+        the first byte, as on port 465."""
         self.port = port
+        self._tls = tls
+        self._implicit_tls = implicit_tls
         self._handler = _Sink(maildir, refuse)
         self._controller: Controller | None = None
 
@@ -392,7 +417,14 @@ class SmtpSink:
         # console of `pakn up` that is noise; refusals and errors still show.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         if self._controller is None:
-            self._controller = Controller(self._handler, hostname=LOOPBACK, port=self.port)
+            options: dict[str, Any] = {}
+            if self._tls is not None and self._implicit_tls:
+                options["ssl_context"] = self._tls
+            elif self._tls is not None:
+                options.update(tls_context=self._tls, require_starttls=True)
+            self._controller = Controller(
+                self._handler, hostname=LOOPBACK, port=self.port, **options
+            )
             self._controller.start()
 
     def stop(self) -> None:
