@@ -58,8 +58,12 @@ async def broker_problem(amqp_url: str) -> str | None:
 
 
 async def _spawn(child: _Child) -> None:
+    # A session of its own: a terminal's Ctrl-C goes to the foreground group, and a service in
+    # it got that SIGINT and then `pakn up`'s SIGTERM in the middle of its clean-up, which
+    # then failed with a traceback (a consumer cancelled on a channel being torn down). Out
+    # of the group, each service hears one signal: `pakn up`'s.
     child.process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pakn", child.spec.name, env=os.environ.copy()
+        sys.executable, "-m", "pakn", child.spec.name, env=os.environ.copy(), start_new_session=True
     )
     child.started_at = time.monotonic()
     log.info("started %s (pid %d)", child.spec.name, child.process.pid)
@@ -217,8 +221,12 @@ async def _start_mailbox(mailbox: devmail.DevMailbox, console: Console) -> str |
     return f"mail imap://{devmail.LOOPBACK}:{state.imap_port} → {state.sent}"
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 async def run_up(settings: CoreSettings, services: dict[str, ServiceSpec]) -> int:
-    """Run the whole stack in the foreground until Ctrl-C or SIGTERM.
+    """Run the whole stack in the foreground until Ctrl-C, SIGTERM or SIGHUP (the terminal
+    closed: the services, in sessions of their own, would not hear of it).
 
     Returns 0 after Ctrl-C, 1 when the broker is unreachable, EXIT_PORT_BUSY when a port is
     taken (before anything starts, or by a service that could not bind later).
@@ -227,12 +235,12 @@ async def run_up(settings: CoreSettings, services: dict[str, ServiceSpec]) -> in
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # First: a Ctrl-C while the store starts must still reach the clean-up below.
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     try:
         return await _run(settings, services, console, stop)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
 
 

@@ -127,6 +127,7 @@ async def test_ctrl_c_with_stdout_to_a_closed_reader_leaves_no_process(
     """`pakn up | tee out.log`, Ctrl-C: tee dies first, and "Stopping…" hits a closed pipe."""
     env = _env(tmp_path, amqp_url)
     read_end, write_end = os.pipe()
+    log = (tmp_path / "stderr.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -134,9 +135,10 @@ async def test_ctrl_c_with_stdout_to_a_closed_reader_leaves_no_process(
         "up",
         env=env,
         stdout=write_end,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
+    log.close()
     os.close(write_end)
     try:
         output = b""
@@ -163,6 +165,9 @@ async def test_ctrl_c_with_stdout_to_a_closed_reader_leaves_no_process(
     assert not still, [_cmdline(pid) for pid in still]
     assert not await answers(int(env["PAKN_DB_PORT"]))
     assert not pidfile.exists()
+    # Each service stopped cleanly: it heard `pakn up`'s one signal, not the group's too.
+    stderr = (tmp_path / "stderr.log").read_text(errors="replace")
+    assert "Traceback" not in stderr, stderr[-3000:]
 
 
 async def _run_to_end(env: dict[str, str], *args: str) -> tuple[int, str, str]:
