@@ -121,6 +121,20 @@ async def test_up_runs_restarts_and_stops_everything(
     assert not await answers(db_port), "the store pakn up started is still running"
 
 
+async def test_the_terminal_closing_stops_everything(stack: Stack) -> None:
+    """SIGHUP: the services, in sessions of their own, do not hear the terminal go."""
+    process, env = stack
+    web = f"http://127.0.0.1:{env['PAKN_WEB_PORT']}/healthz"
+    assert await _healthy(web, within=60), "the web service never became healthy"
+    services = _children(process.pid)
+    assert services
+    process.send_signal(signal.SIGHUP)
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    still = [pid for pid in services if _alive(pid)]
+    assert not still, [_cmdline(pid) for pid in still]
+    assert not await answers(int(env["PAKN_DB_PORT"]))
+
+
 async def test_ctrl_c_with_stdout_to_a_closed_reader_leaves_no_process(
     tmp_path: Path, amqp_url: str
 ) -> None:
