@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from pakn import connections, http, loops
+from pakn import connections, http, loops, text
 from pakn.auth.web import mount_staff_auth
 from pakn.logs import configure_logging
 from pakn.schema import Case, Submission
@@ -91,6 +91,8 @@ async def init_app(settings: RouterSettings) -> web.Application:
     mount_staff_auth(app, store_key=STORE, settings=settings)
     # Loaded before anything connects: a broken province folder stops the start, loudly.
     app[CLASSIFIER] = Classifier.from_config_dir(settings.config_dir)
+    # The router masks every case (the only service that does): its first case would wait.
+    text.prepare()
     connections.connect(app, settings, name="pakn-router")
     app.cleanup_ctx.append(_routing)
     loops.run_in_app(

@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
-from pakn import messages, text
+from pakn import messages
 from pakn.metrics import LATENCY_BUCKETS
 from pakn.text import without_surrogates
 
@@ -215,9 +215,7 @@ async def freeze_startup_heap(app: web.Application) -> None:
     """Take what start-up built (the province's config, templates, clients) out of the
     collector's sight: it lives as long as the process, and a full collection that walked it
     again under load stalled the event loop for ~70 ms (a latency spike on every request in
-    flight). Collections then scan only what requests left behind. What text masking builds
-    on first use is built first, so it is frozen too and no request waits for it."""
-    text.prepare()
+    flight). Collections then scan only what requests left behind."""
     gc.collect()
     gc.freeze()
 

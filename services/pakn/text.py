@@ -840,8 +840,8 @@ def _spelled_candidate() -> re.Pattern[str]:
 
 
 def prepare() -> None:
-    """Build now what masking would build on its first call (~100 ms): a service calls this
-    at start-up, so its first report does not wait for it."""
+    """Build now what masking would build on its first call (~100 ms): the service that masks
+    calls this at start-up, so its first report does not wait for it."""
     _spelled_candidate()
 
 

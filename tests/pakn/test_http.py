@@ -166,14 +166,3 @@ async def test_every_answer_carries_the_security_headers(aiohttp_client: ClientF
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
-
-
-async def test_start_up_builds_what_masking_would_build_on_its_first_report(
-    aiohttp_client: ClientFactory,
-) -> None:
-    from pakn import text
-
-    # The table of every non-decimal digit: ~100 ms, which the first report paid before.
-    text._spelled_candidate.cache_clear()
-    await aiohttp_client(_app(None))
-    assert text._spelled_candidate.cache_info().currsize == 1
