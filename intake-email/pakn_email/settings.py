@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import Literal
 
@@ -10,6 +11,13 @@ from pydantic import Field, FilePath, SecretStr
 from pakn.settings import HttpServiceSettings
 
 TlsMode = Literal["tls", "starttls", "none"]
+
+
+@functools.cache
+def _verifying_context(cafile: str | None) -> ssl.SSLContext:
+    """One context per CA bundle for the process: each connection and each letter would
+    otherwise read and parse the whole bundle again. A context is safe to share."""
+    return ssl.create_default_context(cafile=cafile)
 
 
 class EmailSettings(HttpServiceSettings):
@@ -60,9 +68,7 @@ class EmailSettings(HttpServiceSettings):
 
     def tls_context(self) -> ssl.SSLContext:
         """How IMAP and SMTP verify the mail servers (TLS and STARTTLS alike)."""
-        return ssl.create_default_context(
-            cafile=str(self.mail_ca_file) if self.mail_ca_file is not None else None
-        )
+        return _verifying_context(str(self.mail_ca_file) if self.mail_ca_file else None)
 
     def required_secrets(self) -> dict[str, SecretStr | None]:
         needed = dict(super().required_secrets())
