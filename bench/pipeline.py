@@ -36,12 +36,13 @@ from urllib.parse import urlsplit, urlunsplit
 import aio_pika
 import aiohttp
 from aiohttp import web
+from pymongo.asynchronous.collection import AsyncCollection
 
 from pakn.bus import SUBMISSIONS_QUEUE, declare_topology
 from pakn.embedded import ensure_embedded_store
 from pakn.ids import new_tracking_code, submission_id
 from pakn.schema import Channel, Location, Submission, Submitter, dump_for_bus
-from pakn.store import INDEXES, open_store
+from pakn.store import INDEXES, Document, open_store
 from pakn.worktime import WorkCalendar
 from pakn_router.app import classify_with
 from pakn_router.case_repository import stored_document
@@ -421,7 +422,7 @@ class Answers:
     codes: list[str] = field(default_factory=list)
 
 
-async def wait_stored(cases: Any, key: str, values: list[str]) -> float:
+async def wait_stored(cases: AsyncCollection[Document], key: str, values: list[str]) -> float:
     """The moment (perf_counter) all the cases whose ``key`` is in ``values`` were seen stored,
     in a collection that holds only them.
 
